@@ -1,0 +1,44 @@
+# luban-ci — the two commands a newcomer needs are `make demo` and `make test`.
+# Each area of the project adds its targets and test tiers in mk/<area>.mk.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export LUBAN_CACHE ?= $(HOME)/.cache/luban-ci
+VENV := $(LUBAN_CACHE)/venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+OUT := $(CURDIR)/out
+
+# Test tiers, in the order `make test` runs them; each mk/*.mk appends its own.
+TEST_TIERS :=
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: ## create or reuse the pinned tooling venv and link this checkout as the collection luban.ci
+	@scripts/venv.sh >/dev/null
+	@mkdir -p .collections/ansible_collections/luban
+	@ln -sfn ../../.. .collections/ansible_collections/luban/ci
+
+.PHONY: lock
+lock: venv ## re-pin requirements.txt from requirements.in
+	$(BIN)/uv pip compile --python-version 3.12 --quiet --custom-compile-command 'make lock' requirements.in -o requirements.txt
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: test
+test: ## run every test tier (what CI runs)
+	@set -e; for t in $(TEST_TIERS); do \
+	  echo "=== tier: $$t"; start=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$t; \
+	  echo "=== tier $$t passed in $$(( $$(date +%s) - start ))s"; \
+	done
+
+.PHONY: clean
+clean: ## remove build outputs (caches in $(LUBAN_CACHE) are kept)
+	rm -rf out .collections tests/output
