@@ -138,7 +138,8 @@ def _describe(value: object) -> str:
         return "empty (null)"
     if isinstance(value, str):
         return "the string '%s'" % value
-    return "a %s (%r)" % (type(value).__name__, value)
+    name = type(value).__name__
+    return "%s %s (%r)" % ("an" if name[0] in "aeiou" else "a", name, value)
 
 
 def _known(table: Mapping, keys: Sequence[str], where: str) -> None:

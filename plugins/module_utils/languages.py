@@ -245,7 +245,8 @@ def _describe(value: object) -> str:
         return "the string '%s'" % value
     if value is None:
         return "empty (null)"
-    return "a %s (%r)" % (type(value).__name__, value)
+    name = type(value).__name__
+    return "%s %s (%r)" % ("an" if name[0] in "aeiou" else "a", name, value)
 
 
 def registry_from_data(data: object) -> tuple[Language, ...]:

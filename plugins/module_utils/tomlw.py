@@ -93,6 +93,9 @@ def _value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
+        # TOML integers are 64-bit signed; a larger one would be rejected by every reader.
+        if not -(2**63) <= value < 2**63:
+            raise TomlWriteError("refusing to write an integer outside the 64-bit range: %d" % value)
         return str(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
