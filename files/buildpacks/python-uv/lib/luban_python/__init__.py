@@ -1,0 +1,1 @@
+"""The luban/python-uv Cloud Native Buildpack: Python apps built with uv."""

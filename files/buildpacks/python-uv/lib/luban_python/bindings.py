@@ -1,0 +1,91 @@
+"""Service bindings: extra CA certificates and private-index credentials.
+
+Their content is copied only to a private temporary folder outside every layer, handed to uv by
+path (SSL_CERT_FILE, NETRC) and deleted when the build ends, so it never reaches an image, a
+cache or a log.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildpackError
+
+# Where distributions keep the system trust store (Debian/Ubuntu, then Amazon Linux/Fedora).
+SYSTEM_CA_BUNDLES = (Path("/etc/ssl/certs/ca-certificates.crt"), Path("/etc/pki/tls/certs/ca-bundle.crt"))
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    type: str
+    path: Path
+
+    def files(self) -> list[Path]:
+        return [p for p in sorted(self.path.iterdir()) if p.is_file() and p.name != "type" and not p.name.startswith(".")]
+
+
+def find_bindings(platform_dir: Path, env: Mapping[str, str]) -> list[Binding]:
+    """Bindings under SERVICE_BINDING_ROOT, else <platform>/bindings (Platform API)."""
+    root = Path(env["SERVICE_BINDING_ROOT"]) if env.get("SERVICE_BINDING_ROOT") else platform_dir / "bindings"
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.iterdir()):
+        type_file = path / "type"
+        if path.is_dir() and type_file.is_file():
+            found.append(Binding(path.name, type_file.read_text(encoding="utf-8").strip().lower(), path))
+    return found
+
+
+class Secrets:
+    """Binding content materialised for uv in a private temp dir; use as a context manager."""
+
+    def __init__(self, bindings: list[Binding]) -> None:
+        self.bindings = bindings
+        self.dir = Path(tempfile.mkdtemp(prefix="luban-python-secrets-"))
+        os.chmod(self.dir, 0o700)
+        self.env: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    def __enter__(self) -> "Secrets":
+        cas = [b for b in self.bindings if b.type == "ca-certificates"]
+        if cas:
+            self.env["SSL_CERT_FILE"] = str(self._ca_bundle(cas))
+            self.notes.append(f"trusting the CA certificates of binding(s) {', '.join(b.name for b in cas)}")
+        netrcs = [b for b in self.bindings if b.type == "netrc"]
+        if netrcs:
+            self.env["NETRC"] = str(self._netrc(netrcs))
+            self.notes.append(f"using index credentials from binding(s) {', '.join(b.name for b in netrcs)}")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _collect(self, bindings: list[Binding], purpose: str) -> list[bytes]:
+        chunks = []
+        for binding in bindings:
+            files = binding.files()
+            if not files:
+                raise BuildpackError("binding_empty", name=binding.name, type=binding.type, path=binding.path, purpose=purpose)
+            chunks.extend(p.read_bytes().rstrip(b"\n") + b"\n" for p in files)
+        return chunks
+
+    def _ca_bundle(self, bindings: list[Binding]) -> Path:
+        # The system store first: SSL_CERT_FILE replaces it, and public indexes must stay trusted.
+        chunks = [p.read_bytes().rstrip(b"\n") + b"\n" for p in SYSTEM_CA_BUNDLES if p.is_file()][:1]
+        chunks += self._collect(bindings, "trust")
+        target = self.dir / "ca-certificates.pem"
+        target.write_bytes(b"".join(chunks))
+        return target
+
+    def _netrc(self, bindings: list[Binding]) -> Path:
+        target = self.dir / "netrc"
+        target.write_bytes(b"".join(self._collect(bindings, "authenticate with")))
+        os.chmod(target, 0o600)
+        return target

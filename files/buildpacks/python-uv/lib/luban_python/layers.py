@@ -1,0 +1,76 @@
+"""Layer bookkeeping per the Buildpack API: <layer>.toml types and metadata, env files, reuse."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+try:  # vendored next to this package when the buildpack is packaged
+    from . import tomlw
+except ImportError:  # running from the collection source: plugins/module_utils is on sys.path
+    import tomlw  # type: ignore[no-redef]
+
+from .log import Logger
+
+
+@dataclass(frozen=True)
+class Layer:
+    layers_dir: Path
+    name: str
+    build: bool
+    launch: bool
+    cache: bool
+
+    @property
+    def path(self) -> Path:
+        return self.layers_dir / self.name
+
+    @property
+    def toml(self) -> Path:
+        return self.layers_dir / f"{self.name}.toml"
+
+    def old_metadata(self) -> dict | None:
+        """The metadata a previous build left (restored by the lifecycle), if any."""
+        try:
+            return tomllib.loads(self.toml.read_text(encoding="utf-8")).get("metadata", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            return None
+
+    def write(self, metadata: Mapping[str, object]) -> None:
+        """Declare the layer's types and metadata; without this the lifecycle ignores the layer."""
+        doc = {"types": {"build": self.build, "launch": self.launch, "cache": self.cache}, "metadata": dict(metadata)}
+        self.toml.write_text(tomlw.dumps(doc), encoding="utf-8")
+
+    def env(self, name: str, value: str, action: str = "override", scope: str = "env") -> None:
+        """An env file: scope env (build and launch), env.build or env.launch (Buildpack API)."""
+        target = self.path / scope
+        target.mkdir(parents=True, exist_ok=True)
+        (target / f"{name}.{action}").write_text(value, encoding="utf-8")
+
+
+def change_reason(old: Mapping[str, object] | None, new: Mapping[str, object], labels: Mapping[str, str]) -> str | None:
+    """Why a layer cannot be reused (None: it can)."""
+    if old is None:
+        return "no previous layer"
+    for key, value in new.items():
+        if old.get(key) != value:
+            return f"{labels.get(key, key)} changed ({old.get(key, 'unset')} -> {value})"
+    return None
+
+
+def reuse_or_reset(layer: Layer, metadata: Mapping[str, object], labels: Mapping[str, str], log: Logger) -> bool:
+    """Keep a restored layer whose metadata matches; otherwise start it empty. Logs the reason."""
+    reason = change_reason(layer.old_metadata(), metadata, labels)
+    if reason is None and layer.path.is_dir() and any(layer.path.iterdir()):
+        log.step(f"Reusing the {layer.name} layer (same {', '.join(labels.get(k, k) for k in metadata)})")
+        return True
+    if reason is None:
+        reason = "previous layer content missing"
+    log.step(f"Building the {layer.name} layer: {reason}")
+    if layer.path.exists():
+        shutil.rmtree(layer.path)
+    layer.path.mkdir(parents=True)
+    return False

@@ -1,0 +1,50 @@
+"""Build output: sections with timings, steps, warnings and errors.
+
+Output goes to stdout (stderr for errors) unbuffered, so it interleaves correctly with uv's.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from .errors import WARNINGS, BuildpackError, render
+
+
+class Logger:
+    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, clock: Callable[[], float] = time.monotonic) -> None:
+        self.out = out
+        self.err = err
+        self.clock = clock
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        stream.write(text + "\n")
+        stream.flush()
+
+    def header(self, text: str) -> None:
+        self._write(self.out, f"\n## {text}")
+
+    @contextmanager
+    def section(self, text: str) -> Iterator[None]:
+        """A titled block whose duration is printed when it ends."""
+        self._write(self.out, f"\n- {text}")
+        start = self.clock()
+        yield
+        self._write(self.out, f"  - Done ({self.clock() - start:.1f}s)")
+
+    def step(self, text: str) -> None:
+        self._write(self.out, f"  - {text}")
+
+    def info(self, text: str) -> None:
+        self._write(self.out, textwrap.indent(text, "    "))
+
+    def warning(self, key: str, **params: object) -> None:
+        title, body = render(WARNINGS, key, params)
+        self._write(self.out, f"\n! WARNING: {title}\n!\n" + textwrap.indent(textwrap.fill(body, 96), "! ") + "\n")
+
+    def error(self, error: BuildpackError) -> None:
+        self._write(self.err, f"\n[Error: {error.title}]\n{error.body}\n")

@@ -1,0 +1,89 @@
+"""Which dependency description the app uses; all of them are installed with uv."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import BuildpackError
+
+# Files of tools this buildpack does not run, with the tool's name for the error.
+UNSUPPORTED = {"Pipfile": "Pipenv", "Pipfile.lock": "Pipenv", "poetry.lock": "Poetry", "pdm.lock": "PDM"}
+
+
+class Manager(enum.Enum):
+    UV_LOCKED = "uv.lock"
+    UV_UNLOCKED = "pyproject.toml"
+    REQUIREMENTS = "requirements.txt"
+
+
+@dataclass(frozen=True)
+class Project:
+    manager: Manager
+    pyproject: dict[str, Any]
+    # The files whose content decides the venv (reuse key).
+    inputs: tuple[str, ...]
+
+    @property
+    def requires_python(self) -> str | None:
+        value = self.pyproject.get("project", {}).get("requires-python")
+        return value if isinstance(value, str) else None
+
+    @property
+    def scripts(self) -> dict[str, str]:
+        value = self.pyproject.get("project", {}).get("scripts", {})
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    def digest(self, app_dir: Path) -> str:
+        sha = hashlib.sha256()
+        for name in self.inputs:
+            sha.update(name.encode() + b"\0" + (app_dir / name).read_bytes() + b"\0")
+        return sha.hexdigest()
+
+
+def read_pyproject(app_dir: Path) -> dict[str, Any]:
+    path = app_dir / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BuildpackError("pyproject_malformed", detail=str(exc)) from exc
+
+
+def check_lock(app_dir: Path) -> None:
+    """Refuse a damaged uv.lock before uv sees it, with a message that names the fix."""
+    try:
+        lock = tomllib.loads((app_dir / "uv.lock").read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BuildpackError("uv_lock_malformed", detail=str(exc)) from exc
+    if not isinstance(lock.get("version"), int) or not isinstance(lock.get("package", []), list):
+        raise BuildpackError("uv_lock_malformed", detail="it has no lock `version` or its [[package]] entries are not a list")
+
+
+def detect_project(app_dir: Path) -> Project:
+    for name, tool in UNSUPPORTED.items():
+        if (app_dir / name).exists():
+            raise BuildpackError("unsupported_package_manager", file=name, tool=tool)
+    pyproject = read_pyproject(app_dir)
+    has_project = isinstance(pyproject.get("project"), dict)
+    has_lock = (app_dir / "uv.lock").is_file()
+    has_requirements = (app_dir / "requirements.txt").is_file()
+    if has_lock and not pyproject:
+        raise BuildpackError("lock_without_pyproject")
+    found = [name for name, present in (("pyproject.toml", has_project), ("requirements.txt", has_requirements)) if present]
+    if len(found) > 1:
+        keep = "pyproject.toml and uv.lock" if has_lock else "pyproject.toml"
+        raise BuildpackError("multiple_package_managers", found=" and ".join(found), keep=keep)
+    if has_project and has_lock:
+        check_lock(app_dir)
+        return Project(Manager.UV_LOCKED, pyproject, ("pyproject.toml", "uv.lock"))
+    if has_project:
+        return Project(Manager.UV_UNLOCKED, pyproject, ("pyproject.toml",))
+    if has_requirements:
+        return Project(Manager.REQUIREMENTS, pyproject, ("requirements.txt",))
+    raise BuildpackError("no_package_manager")
