@@ -1,0 +1,3 @@
+"""luban-step: the small tool every luban-ci pipeline step runs (checkout, detect, digest, deploy, status)."""
+
+__version__ = "0.1.0"

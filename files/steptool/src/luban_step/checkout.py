@@ -1,0 +1,51 @@
+"""checkout: exactly one commit, shallow, into an empty directory."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from luban_step import validate
+from luban_step.credentials import git_auth
+from luban_step.errors import StepError, notice
+from luban_step.gitcmd import Git, failure_detail, git_env
+
+# What git says when the server does not have (or will not serve) the wanted object.
+_NOT_FOUND = re.compile(r"not our ref|couldn't find remote ref|no such remote ref|"
+                        r"unadvertised object|did not send all necessary objects", re.I)
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    repo_url: str
+    revision: str
+    dest: str
+    credentials_dir: str | None = None
+
+
+def checkout(request: CheckoutRequest) -> str:
+    url = validate.git_url(request.repo_url, "--repo-url")
+    sha = validate.sha(request.revision, "--revision")
+    dest = Path(request.dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise StepError("dest-not-empty", path=dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="luban-step-") as scratch:
+        auth = git_auth(url, request.credentials_dir, Path(scratch))
+        git = Git(dest, git_env(auth.env, url.scheme))
+        git.run(["init", "-q"], "init")
+        # The URL is stored without credentials (validated), so .git/config holds no secret.
+        git.run(["remote", "add", "origin", url.url], "remote add")
+        fetched = git.run(["fetch", "-q", "--depth", "1", "--no-tags", "origin", sha], "fetch", check=False)
+        if fetched.returncode != 0:
+            detail = failure_detail(fetched)
+            if _NOT_FOUND.search(fetched.stderr):
+                raise StepError("revision-not-found", sha=sha, url=url.url, detail=detail)
+            raise StepError("git-failed", action="fetch", code=fetched.returncode, detail=detail)
+        git.run(["checkout", "-q", "--detach", sha], "checkout")
+        head = git.out(["rev-parse", "HEAD"], "rev-parse")
+    if head != sha:
+        raise StepError("head-mismatch", head=head, sha=sha)
+    return notice("checked-out", sha=sha, path=dest)

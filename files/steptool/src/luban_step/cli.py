@@ -1,0 +1,108 @@
+"""Command line: wires arguments to the command modules; prints notices, errors and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from luban_step import __version__, redact
+from luban_step.checkout import CheckoutRequest, checkout
+from luban_step.deploy import DeployRequest, deploy
+from luban_step.detect import DetectRequest, detect
+from luban_step.digest import DigestRequest, digest
+from luban_step.errors import Exit, StepError
+from luban_step.status import StatusRequest, set_status
+
+PREFIX = "luban-step: "
+
+
+def _say(line: str) -> None:
+    print(PREFIX + redact.scrub(line), file=sys.stderr, flush=True)
+
+
+def _epoch(value: str) -> int:
+    if not value.isdigit() or len(value) > 12:
+        raise argparse.ArgumentTypeError("expected seconds since the epoch")
+    return int(value)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="luban-step", description="luban-ci pipeline steps.")
+    top.add_argument("--version", action="version", version="luban-step " + __version__)
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    cmd = commands.add_parser("checkout", help="fetch exactly one commit, shallow")
+    cmd.add_argument("--repo-url", required=True)
+    cmd.add_argument("--revision", required=True, help="the full 40-hex commit SHA")
+    cmd.add_argument("--dest", required=True, help="an empty or new directory")
+    cmd.add_argument("--credentials-dir", help="mounted secret with 'token' or 'ssh-privatekey'")
+
+    cmd = commands.add_parser("detect", help="select language, builder and build template")
+    cmd.add_argument("--source", required=True, help="the checkout")
+    cmd.add_argument("--app-path", default=".", help="the app inside the checkout")
+    cmd.add_argument("--registry", required=True, help="language registry JSON file")
+    cmd.add_argument("--outputs", required=True, help="directory for the output files")
+
+    cmd = commands.add_parser("digest", help="read the image digest from the lifecycle report")
+    cmd.add_argument("--report", required=True, help="report.toml written by the creator")
+    cmd.add_argument("--outputs", required=True, help="directory for the output files")
+    cmd.add_argument("--image-repository", help="REPO for DIR/image (default: from the report's tags)")
+
+    cmd = commands.add_parser("deploy", help="pin the image by digest in the GitOps repository")
+    cmd.add_argument("--gitops-repo", required=True)
+    cmd.add_argument("--gitops-branch", required=True)
+    cmd.add_argument("--path", required=True, help="directory holding kustomization.yaml")
+    cmd.add_argument("--image-name", required=True, help="image name as the manifests use it")
+    cmd.add_argument("--image", required=True, help="REPO@sha256:DIGEST")
+    cmd.add_argument("--source-repo", required=True, help="OWNER/NAME the image was built from")
+    cmd.add_argument("--source-sha", required=True)
+    cmd.add_argument("--source-ref", required=True, help="branch or tag of the source commit")
+    cmd.add_argument("--credentials-dir", help="mounted secret with 'token' or 'ssh-privatekey'")
+    cmd.add_argument("--source-dir", help="the source checkout: gives commit time and ancestry")
+    cmd.add_argument("--source-time", type=_epoch, help="the source commit time (epoch seconds)")
+
+    cmd = commands.add_parser("status", help="set a GitHub commit status")
+    cmd.add_argument("--api-url", default="https://api.github.com")
+    cmd.add_argument("--repo", required=True, help="OWNER/NAME")
+    cmd.add_argument("--sha", required=True)
+    cmd.add_argument("--state", required=True, help="pending, success, failure or error")
+    cmd.add_argument("--context", required=True)
+    cmd.add_argument("--description", default="")
+    cmd.add_argument("--target-url", default="")
+    cmd.add_argument("--token-file", required=True)
+    return top
+
+
+def run(args: argparse.Namespace) -> str:
+    if args.command == "checkout":
+        return checkout(CheckoutRequest(args.repo_url, args.revision, args.dest, args.credentials_dir))
+    if args.command == "detect":
+        return detect(DetectRequest(args.source, args.app_path, args.registry, args.outputs))
+    if args.command == "digest":
+        return digest(DigestRequest(args.report, args.outputs, args.image_repository))
+    if args.command == "deploy":
+        return deploy(DeployRequest(
+            args.gitops_repo, args.gitops_branch, args.path, args.image_name, args.image,
+            args.source_repo, args.source_sha, args.source_ref, args.credentials_dir,
+            args.source_dir, args.source_time), log=_say)
+    return set_status(StatusRequest(
+        args.api_url, args.repo, args.sha, args.state, args.context, args.description,
+        args.target_url, args.token_file), log=_say)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result = run(args)
+    except StepError as exc:
+        print(PREFIX + "error: " + redact.scrub(exc.message), file=sys.stderr, flush=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: say what kind, never dump locals or arguments
+        print(PREFIX + "internal error: %s: %s" % (type(exc).__name__, redact.scrub(str(exc))),
+              file=sys.stderr, flush=True)
+        return int(Exit.FAILED)
+    print(PREFIX + redact.scrub(result), flush=True)
+    return int(Exit.OK)

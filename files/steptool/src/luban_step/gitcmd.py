@@ -1,0 +1,65 @@
+"""Runs the git CLI with a controlled environment and turns failures into catalog errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from luban_step import redact
+from luban_step.errors import StepError
+
+AUTHOR_NAME = os.environ.get("LUBAN_STEP_GIT_NAME", "luban-ci")
+AUTHOR_EMAIL = os.environ.get("LUBAN_STEP_GIT_EMAIL", "luban-ci@localhost")
+
+# Variables from the caller's environment that would redirect git away from what we ask.
+_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS",
+         "SSH_ASKPASS", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+         "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE")
+
+
+def git_env(extra: Mapping[str, str], protocol: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _DROP}
+    env.update({
+        "GIT_TERMINAL_PROMPT": "0",  # never hang waiting for a password
+        "GIT_CONFIG_NOSYSTEM": "1",  # no system credential helper may store our token
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_ALLOW_PROTOCOL": protocol,  # only the transport that was validated
+        "LC_ALL": "C",  # stable messages, parsed for races and missing refs
+        "GIT_AUTHOR_NAME": AUTHOR_NAME, "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
+        "GIT_COMMITTER_NAME": AUTHOR_NAME, "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
+    })
+    env.update(extra)
+    return env
+
+
+class Git:
+    """git in one working directory with one environment."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.cwd = cwd
+        self.env = env
+
+    def run(self, args: Sequence[str], action: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        # safe.directory: the shared workspace volume may belong to another uid of the same pod.
+        argv = ["git", "-c", "core.hooksPath=" + os.devnull, "-c", "advice.detachedHead=false",
+                "-c", "safe.directory=*", *args]
+        try:
+            done = subprocess.run(argv, cwd=self.cwd, env=self.env, capture_output=True,
+                                  text=True, stdin=subprocess.DEVNULL, check=False)
+        except FileNotFoundError:
+            raise StepError("git-missing") from None
+        if check and done.returncode != 0:
+            raise StepError("git-failed", action=action, code=done.returncode,
+                            detail=failure_detail(done))
+        return done
+
+    def out(self, args: Sequence[str], action: str) -> str:
+        return self.run(args, action).stdout.strip()
+
+
+def failure_detail(done: subprocess.CompletedProcess[str]) -> str:
+    """The useful tail of git's stderr, secrets removed, joined on one line."""
+    lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
+    return redact.scrub(" | ".join(lines[-4:])) or "no output"

@@ -1,0 +1,134 @@
+"""status: a GitHub commit status (POST /repos/{owner}/{repo}/statuses/{sha}).
+
+Works against github.com (https://api.github.com) and GitHub Enterprise Server
+(https://HOST/api/v3). Retries network failures, 5xx and 429 with exponential backoff; every
+other refusal maps to one catalog message.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from luban_step import __version__, validate
+from luban_step.credentials import read_secret
+from luban_step.errors import StepError, notice
+
+API_VERSION = "2022-11-28"
+ATTEMPTS = 4
+TIMEOUT = 20.0
+_BY_CODE = {401: "api-unauthorized", 403: "api-forbidden", 404: "api-not-found", 422: "api-invalid"}
+
+
+@dataclass(frozen=True)
+class StatusRequest:
+    api_url: str
+    repo: str
+    sha: str
+    state: str
+    context: str
+    description: str
+    target_url: str
+    token_file: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: int
+    body: bytes
+
+
+Send = Callable[[urllib.request.Request, float], Answer]
+Log = Callable[[str], None]
+
+
+def _send(request: urllib.request.Request, timeout: float) -> Answer:
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (validated)
+            return Answer(response.status, response.read())
+    except urllib.error.HTTPError as exc:
+        return Answer(exc.code, exc.read() or b"")
+
+
+def _detail(answer: Answer) -> str:
+    """GitHub's own words: message, plus the field errors of a 422."""
+    try:
+        data = json.loads(answer.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "no JSON body"
+    if not isinstance(data, dict):
+        return "unexpected JSON body"
+    text = str(data.get("message") or "no message")
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors:
+        parts = []
+        for item in errors:
+            if isinstance(item, dict):
+                parts.append(str(item.get("message") or "%s %s" % (item.get("field"), item.get("code"))))
+            else:
+                parts.append(str(item))
+        text += ": " + "; ".join(parts)
+    return text
+
+
+def build(request: StatusRequest) -> tuple[str, dict[str, object]]:
+    """Validate everything and return (url, JSON body) of the call."""
+    api = validate.api_url(request.api_url, "--api-url")
+    repo = validate.repo_slug(request.repo, "--repo")
+    sha = validate.sha(request.sha, "--sha")
+    state = validate.state(request.state, "--state")
+    context = validate.label(request.context, "--context")
+    target = validate.target_url(request.target_url, "--target-url")
+    owner, name = repo.split("/")
+    url = "%s/repos/%s/%s/statuses/%s" % (api, quote(owner, safe=""), quote(name, safe=""), sha)
+    body = {
+        "state": state,
+        "target_url": target or None,
+        "description": validate.description(request.description) or None,
+        "context": context,
+    }
+    return url, body
+
+
+def set_status(request: StatusRequest, *, send: Send = _send, sleep: Callable[[float], None] = time.sleep,
+               log: Log = lambda line: None, attempts: int = ATTEMPTS) -> str:
+    url, body = build(request)
+    token_path = Path(request.token_file)
+    token = read_secret(token_path, "--token-file").strip()
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "Authorization": "Bearer " + token,
+        "X-GitHub-Api-Version": API_VERSION,
+        "Content-Type": "application/json",
+        "User-Agent": "luban-step/" + __version__,
+    }
+    payload = json.dumps(body).encode("utf-8")
+    detail = ""
+    for attempt in range(1, attempts + 1):
+        http_request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
+        try:
+            answer = send(http_request, TIMEOUT)
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            detail = "%s: %s" % (type(exc).__name__, reason)
+        else:
+            if 200 <= answer.code < 300:
+                return notice("status-set", state=body["state"], context=body["context"],
+                              repo=request.repo, sha=request.sha.lower())
+            if answer.code in _BY_CODE:
+                raise StepError(_BY_CODE[answer.code], detail=_detail(answer), url=url, path=token_path)
+            if answer.code < 500 and answer.code != 429:
+                raise StepError("api-unexpected", code=answer.code, detail=_detail(answer), url=url)
+            detail = "HTTP %d %s" % (answer.code, _detail(answer))
+        if attempt < attempts:
+            delay = 2 ** (attempt - 1)
+            log(notice("status-retry", detail=detail, delay=delay, attempt=attempt + 1, attempts=attempts))
+            sleep(delay)
+    raise StepError("api-unavailable", url=url, attempts=attempts, detail=detail)

@@ -1,0 +1,262 @@
+"""Input validation: every value from the command line is checked here before any use.
+
+Values reach git, file paths, commit messages and HTTP requests, so the rules are allowlists:
+what is not plainly a SHA, a repository name, a relative path or a URL is refused with a catalog
+error that names the option and the reason.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from luban_step.errors import StepError
+
+MAX_LEN = 255
+MAX_URL_LEN = 2048
+DESCRIPTION_MAX = 140  # GitHub's limit for a commit status description
+SHELL_META = set(" \t;&|$`<>(){}[]*?!~#'\"\\^%")  # '%' too: no escapes smuggled into paths
+
+_SHA = re.compile(r"^[0-9a-fA-F]{40}$")
+_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9._@+=,-]+$")
+_REF_CHARS = re.compile(r"^[A-Za-z0-9._/+-]+$")
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_URL_PATH = re.compile(r"^[A-Za-z0-9._/~+-]*$")
+_SCP = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[A-Za-z0-9._/~+-]+)$")
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)"
+_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_REPOSITORY = re.compile(r"^%s?%s(?:/%s)*$" % (_DOMAIN, _COMPONENT, _COMPONENT))
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+STATES = ("pending", "success", "failure", "error")
+
+
+@dataclass(frozen=True)
+class GitUrl:
+    url: str
+    scheme: str  # "https", "http", "ssh" or "file"
+    host: str  # empty for file
+
+
+def _has_control(value: str) -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value)
+
+
+def _text_problem(value: str, limit: int = MAX_LEN) -> str | None:
+    """Shared checks, in the order a reader expects the reason for."""
+    if not value:
+        return "it is empty"
+    if len(value) > limit:
+        return "it is longer than %d characters" % limit
+    if _has_control(value):
+        return "it contains a control character such as a newline"
+    return None
+
+
+def sha(value: str, option: str) -> str:
+    if not _SHA.match(value):
+        raise StepError("invalid-sha", option=option, value=value)
+    return value.lower()
+
+
+def repo_slug(value: str, option: str) -> str:
+    owner, sep, name = value.partition("/")
+    if not sep or not _OWNER.match(owner) or not _NAME.match(name) or name in (".", ".."):
+        raise StepError("invalid-repo", option=option, value=value)
+    return value
+
+
+def rel_path(value: str, option: str, allow_dot: bool = True) -> str:
+    """A relative path inside a repository; '.' means the repository root when allowed."""
+    why = _text_problem(value)
+    if why is None:
+        if any(c in SHELL_META for c in value):
+            why = "it contains a space or a shell metacharacter"
+        elif not value.isascii():
+            why = "it contains a character outside ASCII letters, digits and . _ - + @ = ,"
+        elif value.startswith("/"):
+            why = "it is absolute"
+        elif value == ".":
+            if allow_dot:
+                return value
+            why = "it names the repository root"
+        else:
+            parts = value.rstrip("/").split("/")
+            if ".." in parts:
+                why = "it contains '..'"
+            elif any(p in ("", ".") for p in parts):
+                why = "it has an empty or '.' segment"
+            elif any(p.startswith("-") for p in parts):
+                why = "a segment starts with '-'"
+            elif not all(_SEGMENT.match(p) for p in parts):
+                why = "it contains a character outside ASCII letters, digits and . _ - + @ = ,"
+            else:
+                return "/".join(parts)
+    raise StepError("invalid-path", option=option, value=value, why=why)
+
+
+def ref_name(value: str, option: str) -> str:
+    why = _text_problem(value)
+    if why is None:
+        if any(c in SHELL_META for c in value):
+            why = "it contains a space or a shell metacharacter"
+        elif not value.isascii() or not _REF_CHARS.match(value):
+            why = "it contains a character outside ASCII letters, digits and . _ / + -"
+        elif ".." in value or "//" in value or value.startswith(("-", "/", ".")):
+            why = "it contains '..' or '//', or starts with '-', '/' or '.'"
+        elif value.endswith(("/", ".", ".lock")) or "/." in value:
+            why = "a component starts or ends with '.', or it ends with '/' or '.lock'"
+        else:
+            return value
+    raise StepError("invalid-ref", option=option, value=value, why=why)
+
+
+def _url_basics(value: str) -> str | None:
+    why = _text_problem(value, MAX_URL_LEN)
+    if why is None and any(c.isspace() for c in value):
+        why = "it contains whitespace"
+    if why is None and not value.isascii():
+        why = "it contains a non-ASCII character"
+    return why
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def git_url(value: str, option: str) -> GitUrl:
+    why = _url_basics(value)
+    if why is None and value.startswith("-"):
+        why = "it starts with '-'"
+    if why is None:
+        scp = _SCP.match(value)
+        if scp and "://" not in value:
+            return GitUrl(value, "ssh", scp.group("host"))
+        if value.startswith("/"):
+            value = "file://" + value
+        parts = urlsplit(value)
+        scheme = parts.scheme.lower()
+        if scheme not in ("https", "http", "ssh", "file"):
+            why = "the transport %r is not allowed (https, ssh or file only)" % scheme
+        elif parts.password is not None or (parts.username is not None and scheme != "ssh"):
+            raise StepError("credentials-in-url", option=option)
+        elif parts.query or parts.fragment:
+            why = "it has a query or a fragment"
+        elif any(c in SHELL_META for c in parts.path) or not _URL_PATH.match(parts.path):
+            why = "its path contains a character outside letters, digits and . _ / ~ + -"
+        elif ".." in parts.path.split("/"):
+            why = "its path contains '..'"
+        elif scheme == "file":
+            if parts.netloc:
+                why = "a file URL must not name a host"
+            else:
+                return GitUrl(value, scheme, "")
+        elif not parts.hostname or not _HOST.match(parts.hostname):
+            why = "it has no valid host name"
+        else:
+            return GitUrl(value, scheme, parts.hostname)
+    raise StepError("invalid-git-url", option=option, value=value, why=why)
+
+
+def api_url(value: str, option: str) -> str:
+    why = _url_basics(value)
+    if why is None:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http"):
+            why = "it must start with https://"
+        elif parts.username is not None or parts.password is not None:
+            raise StepError("credentials-in-url", option=option)
+        elif not parts.hostname or not _HOST.match(parts.hostname):
+            why = "it has no valid host name"
+        elif parts.scheme == "http" and not _is_loopback(parts.hostname):
+            why = "plain http is only accepted for a loopback address"
+        elif parts.query or parts.fragment:
+            why = "it has a query or a fragment"
+        elif not _URL_PATH.match(parts.path):
+            why = "its path contains a character outside letters, digits and . _ / ~ + -"
+        else:
+            return value.rstrip("/")
+    raise StepError("invalid-api-url", option=option, value=value, why=why)
+
+
+def target_url(value: str, option: str) -> str:
+    """The status's Details link; empty means no link."""
+    if value == "":
+        return value
+    why = _url_basics(value)
+    if why is None:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            why = "it is not an absolute http(s) URL"
+        elif parts.password is not None:
+            raise StepError("credentials-in-url", option=option)
+        else:
+            return value
+    raise StepError("invalid-target-url", option=option, value=value, why=why)
+
+
+def image_repository(value: str, option: str) -> str:
+    why = _text_problem(value)
+    if why is None:
+        if "@" in value:
+            why = "it carries a digest"
+        elif not _REPOSITORY.match(value):
+            why = ("it is not a lowercase image repository"
+                   if not re.search(r":[^/]*$", value) else "it carries a tag")
+        else:
+            return value
+    raise StepError("invalid-repository", option=option, value=value, why=why)
+
+
+def image_name(value: str, option: str) -> str:
+    why = _text_problem(value)
+    if why is None:
+        if not _REPOSITORY.match(value):
+            why = "it is not an image name without tag or digest"
+        else:
+            return value
+    raise StepError("invalid-image-name", option=option, value=value, why=why)
+
+
+def image_by_digest(value: str, option: str) -> tuple[str, str]:
+    """REPOSITORY@sha256:HEX -> (repository, digest)."""
+    repo, sep, digest = value.partition("@")
+    if not sep or len(value) > MAX_LEN or not _REPOSITORY.match(repo) or not _DIGEST.match(digest):
+        raise StepError("invalid-image", option=option, value=value)
+    return repo, digest
+
+
+def is_digest(value: str) -> bool:
+    return bool(_DIGEST.match(value))
+
+
+def state(value: str, option: str) -> str:
+    if value not in STATES:
+        raise StepError("invalid-state", option=option, value=value)
+    return value
+
+
+def label(value: str, option: str) -> str:
+    """A single-line label such as a status context; any printable text."""
+    why = _text_problem(value)
+    if why is not None:
+        raise StepError("invalid-text", option=option, value=value, why=why)
+    return value
+
+
+def description(value: str) -> str:
+    """Free text for GitHub: controls become spaces, runs of spaces collapse, at most 140."""
+    flat = "".join(" " if (_has_control(c) or c.isspace()) else c for c in value)
+    text = " ".join(flat.split())
+    if len(text) > DESCRIPTION_MAX:
+        text = text[: DESCRIPTION_MAX - 1] + "\u2026"
+    return text

@@ -1,0 +1,172 @@
+"""Shared fixtures of the step tool tests: the CLI as a real process, real git repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+STEPTOOL_SRC = ROOT / "files" / "steptool" / "src"
+MODULE_UTILS = ROOT / "plugins" / "module_utils"
+# The tests import the step tool from source and the language code from the collection itself.
+for entry in (str(STEPTOOL_SRC), str(MODULE_UTILS)):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+TOKEN = "ghs_s3cr3tT0kenValue0123456789abcdefXYZ"
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "LC_ALL": "C",
+    "GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.org",
+    "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.org",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def both(self) -> str:
+        return self.out + self.err
+
+
+def cli_env(extra: dict[str, str] | None = None, module_utils: bool = True) -> dict[str, str]:
+    env = dict(os.environ)
+    paths = [str(STEPTOOL_SRC)] + ([str(MODULE_UTILS)] if module_utils else [])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env.update(extra or {})
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, module_utils: bool = True,
+            timeout: float = 120) -> Result:
+    done = subprocess.run([sys.executable, "-m", "luban_step", *args], capture_output=True, text=True,
+                          env=cli_env(env, module_utils), timeout=timeout, check=False)
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
+                          env={**os.environ, **GIT_ENV, **(env or {})})
+    return done.stdout.strip()
+
+
+def commit(repo: Path, files: dict[str, str], message: str, when: int) -> str:
+    for name, text in files.items():
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    git(repo, "add", "-A")
+    stamp = "@%d +0000" % when
+    git(repo, "commit", "-q", "-m", message, env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
+    return git(repo, "rev-parse", "HEAD")
+
+
+@dataclass
+class Remote:
+    """A working repository and the bare remote it pushes to."""
+
+    work: Path
+    bare: Path
+
+    @property
+    def url(self) -> str:
+        return "file://" + str(self.bare)
+
+    def push(self) -> None:
+        git(self.work, "push", "-q", "origin", "HEAD:refs/heads/main")
+
+    def tip(self, branch: str = "main") -> str:
+        return git(self.bare, "rev-parse", "refs/heads/" + branch)
+
+    def show(self, path: str, branch: str = "main") -> str:
+        return git(self.bare, "show", "refs/heads/%s:%s" % (branch, path))
+
+
+def make_remote(base: Path, name: str) -> Remote:
+    bare = base / (name + ".git")
+    work = base / name
+    git(base, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(base, "init", "-q", "-b", "main", str(work))
+    git(work, "remote", "add", "origin", str(bare))
+    return Remote(work, bare)
+
+
+@pytest.fixture()
+def token_dir(tmp_path: Path) -> Path:
+    secret = tmp_path / "secret-https"
+    secret.mkdir()
+    (secret / "token").write_text(TOKEN + "\n", encoding="utf-8")
+    return secret
+
+
+@pytest.fixture()
+def git_http_server():
+    """A real smart-HTTP git server: ``git http-backend`` behind Basic auth on 127.0.0.1.
+
+    Returns ``serve(bare) -> url``; only ``x-access-token:TOKEN`` is let in.
+    """
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    expected = "Basic " + base64.b64encode(("x-access-token:" + TOKEN).encode()).decode()
+    servers = []
+
+    def serve(bare: Path) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _cgi(self) -> None:
+                if self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                path, _, query = self.path.partition("?")
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                env = {
+                    **os.environ, "GIT_PROJECT_ROOT": str(bare.parent), "GIT_HTTP_EXPORT_ALL": "1",
+                    "PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": self.command,
+                    "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
+                    "REMOTE_USER": "x-access-token", "REMOTE_ADDR": "127.0.0.1",
+                    "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                    "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+                }
+                done = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
+                head, _, payload = done.stdout.partition(b"\r\n\r\n")
+                status, headers = 200, []
+                for line in head.decode().split("\r\n"):
+                    name, _, value = line.partition(":")
+                    if name.lower() == "status":
+                        status = int(value.split()[0])
+                    elif name:
+                        headers.append((name, value.strip()))
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _cgi
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return "http://127.0.0.1:%d/%s" % (server.server_address[1], bare.name)
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,138 @@
+"""checkout against real git repositories: a local bare remote and a real smart-HTTP server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from conftest import TOKEN, commit, git, make_remote, run_cli
+
+
+def _source(tmp_path: Path):
+    remote = make_remote(tmp_path, "app")
+    first = commit(remote.work, {"app.py": "print('one')\n"}, "one", 1_700_000_000)
+    second = commit(remote.work, {"app.py": "print('two')\n"}, "two", 1_700_000_100)
+    remote.push()
+    return remote, first, second
+
+
+def test_checkout_fetches_exactly_the_requested_commit_shallow(tmp_path: Path) -> None:
+    remote, first, _second = _source(tmp_path)
+    dest = tmp_path / "ws" / "src"
+    result = run_cli("checkout", "--repo-url", remote.url, "--revision", first, "--dest", str(dest))
+    assert result.code == 0, result.err
+    assert result.out == "luban-step: Checked out '%s' into '%s'.\n" % (first, dest)
+    assert git(dest, "rev-parse", "HEAD") == first
+    assert (dest / "app.py").read_text() == "print('one')\n"  # not the branch tip
+    assert git(dest, "rev-parse", "--is-shallow-repository") == "true"
+    assert git(dest, "rev-list", "--count", "HEAD") == "1"
+
+
+def test_checkout_accepts_an_uppercase_sha_and_a_plain_path_remote(tmp_path: Path) -> None:
+    remote, _first, second = _source(tmp_path)
+    dest = tmp_path / "src"
+    result = run_cli("checkout", "--repo-url", str(remote.bare), "--revision", second.upper(), "--dest", str(dest))
+    assert result.code == 0, result.err
+    assert git(dest, "rev-parse", "HEAD") == second
+
+
+def test_checkout_of_an_unknown_commit_is_revision_not_found(tmp_path: Path) -> None:
+    remote, _first, _second = _source(tmp_path)
+    missing = "0123456789abcdef0123456789abcdef01234567"
+    result = run_cli("checkout", "--repo-url", remote.url, "--revision", missing, "--dest", str(tmp_path / "src"))
+    assert result.code == 4
+    assert result.err.startswith(
+        "luban-step: error: The commit '%s' could not be fetched from '%s': " % (missing, remote.url))
+    assert result.err.endswith("The server does not have it (a typo, or the commit was force-pushed "
+                               "away). Check the SHA; a newer push starts a new run anyway.\n")
+
+
+def test_checkout_refuses_a_non_empty_destination(tmp_path: Path) -> None:
+    remote, first, _second = _source(tmp_path)
+    dest = tmp_path / "src"
+    dest.mkdir()
+    (dest / "leftover").write_text("x")
+    result = run_cli("checkout", "--repo-url", remote.url, "--revision", first, "--dest", str(dest))
+    assert result.code == 3
+    assert result.err == (
+        "luban-step: error: --dest '%s' exists and is not empty. A checkout into leftover files could "
+        "mix two sources. Give an empty or new directory.\n" % dest)
+
+
+def test_checkout_without_git_on_path_says_the_image_needs_git(tmp_path: Path) -> None:
+    remote, first, _second = _source(tmp_path)
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    result = run_cli("checkout", "--repo-url", remote.url, "--revision", first, "--dest",
+                     str(tmp_path / "src"), env={"PATH": str(empty)})
+    assert result.code == 3
+    assert "The git command was not found on PATH." in result.err
+
+
+def test_checkout_over_https_token_uses_askpass_and_never_stores_the_token(
+        tmp_path: Path, token_dir: Path, git_http_server) -> None:
+    remote, first, _second = _source(tmp_path)
+    url = git_http_server(remote.bare)
+    dest = tmp_path / "src"
+    result = run_cli("checkout", "--repo-url", url, "--revision", first, "--dest", str(dest),
+                     "--credentials-dir", str(token_dir))
+    assert result.code == 0, result.err
+    assert git(dest, "rev-parse", "HEAD") == first
+    assert TOKEN not in result.both
+    for path in (dest / ".git").rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+    assert git(dest, "remote", "get-url", "origin") == url
+
+
+def test_checkout_with_a_wrong_token_fails_without_echoing_it(
+        tmp_path: Path, git_http_server) -> None:
+    remote, first, _second = _source(tmp_path)
+    url = git_http_server(remote.bare)
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "token").write_text("ghp_wrongWRONGwrong0000000000000000")
+    result = run_cli("checkout", "--repo-url", url, "--revision", first, "--dest", str(tmp_path / "src"),
+                     "--credentials-dir", str(wrong))
+    assert result.code == 4
+    assert result.err.startswith("luban-step: error: git fetch failed with exit code 128: ")
+    assert "ghp_wrongWRONGwrong" not in result.both
+
+
+def test_checkout_refuses_a_token_over_plain_http_to_a_remote_host(tmp_path: Path, token_dir: Path) -> None:
+    result = run_cli("checkout", "--repo-url", "http://git.example.org/acme/shop.git", "--revision",
+                     "a" * 40, "--dest", str(tmp_path / "src"), "--credentials-dir", str(token_dir))
+    assert result.code == 3
+    assert result.err == (
+        "luban-step: error: Refusing to send the token in '%s' over plain http to 'git.example.org'. "
+        "A token sent without TLS can be read on the way. Use an https:// URL.\n" % (token_dir / "token"))
+
+
+def test_checkout_over_ssh_needs_known_hosts(tmp_path: Path) -> None:
+    secret = tmp_path / "ssh"
+    secret.mkdir()
+    (secret / "ssh-privatekey").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAkeymaterial0000000000\n")
+    result = run_cli("checkout", "--repo-url", "git@github.com:acme/shop.git", "--revision", "a" * 40,
+                     "--dest", str(tmp_path / "src"), "--credentials-dir", str(secret))
+    assert result.code == 3
+    assert "holds 'ssh-privatekey' but no 'known_hosts'" in result.err
+
+
+def test_ssh_command_names_a_private_copy_of_the_key_with_strict_host_checking(tmp_path: Path) -> None:
+    from luban_step.credentials import git_auth
+    from luban_step.validate import git_url
+
+    secret = tmp_path / "ssh"
+    secret.mkdir()
+    (secret / "ssh-privatekey").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAkeymaterial0000000000")
+    (secret / "known_hosts").write_text("github.com ssh-ed25519 AAAA\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    auth = git_auth(git_url("git@github.com:acme/shop.git", "--repo-url"), str(secret), scratch)
+    command = auth.env["GIT_SSH_COMMAND"]
+    assert "StrictHostKeyChecking=yes" in command
+    assert "UserKnownHostsFile=" + str(secret / "known_hosts") in command
+    key = scratch / "id"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert key.read_text().endswith("\n")
+    assert "keymaterial" not in command and os.environ.get("GIT_SSH_COMMAND") is None
