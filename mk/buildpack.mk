@@ -1,0 +1,23 @@
+# The Python (uv) buildpack: packaging, the offline CPython mirror, and its two test tiers.
+BUILDPACK_DIR := $(OUT)/buildpacks/python-uv
+PYTHON_MIRROR := $(LUBAN_CACHE)/python-mirror
+
+.PHONY: buildpacks
+buildpacks: venv ## package the Python (uv) buildpack into out/buildpacks/python-uv
+	$(BIN)/ansible-playbook playbooks/buildpacks.yml
+
+.PHONY: python-mirror
+python-mirror: venv ## build the offline CPython mirror for uv from pyenv's CPythons and print its env
+	@source scripts/lib.sh && apt_install patchelf
+	@$(PYTHON) scripts/python_mirror.py --out $(PYTHON_MIRROR)
+
+.PHONY: test-buildpack-unit
+test-buildpack-unit: venv ## buildpack unit tests: every rule and every catalog message
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/buildpack
+
+.PHONY: test-buildpack-contract
+test-buildpack-contract: buildpacks python-mirror ## the packaged bin/detect and bin/build on fixture apps (real uv, PyPI, mirror)
+	LUBAN_BUILDPACK_DIR=$(BUILDPACK_DIR) LUBAN_PYTHON_MIRROR=$(PYTHON_MIRROR) \
+	  $(BIN)/pytest -q -p no:cacheprovider tests/contract
+
+TEST_TIERS += test-buildpack-unit test-buildpack-contract
