@@ -1,0 +1,1 @@
+"""luban-ci example worker."""

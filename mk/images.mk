@@ -1,0 +1,31 @@
+# Images area: the stack, the builder, app builds and the real-image test tier.
+
+.PHONY: docker-engine tools registry stack builder demo build-app test-images
+
+docker-engine: ## install and start a Docker engine if none answers
+	@scripts/docker-engine.sh
+
+tools: ## build the pinned Go tools (pack, lifecycle archive, registry, crane) into $(LUBAN_CACHE)/tools
+	@scripts/tools.sh
+
+registry: tools ## start the local registry on 127.0.0.1:5000 if it is not running
+	@scripts/registry.sh
+
+stack: venv docker-engine registry ## build and push the stack images (AL2023, or the Debian twin offline)
+	ansible-playbook -i inventories/local playbooks/site.yml --tags stack
+
+builder: venv docker-engine registry ## build the stack and the builder
+	ansible-playbook -i inventories/local playbooks/site.yml --tags builder
+
+demo: venv docker-engine tools registry ## the main job: stack, buildpack, builder and an example app, built, run, probed
+	ansible-playbook -i inventories/local playbooks/site.yml
+
+build-app: venv docker-engine registry ## build one app: make build-app APP=PATH_OR_GIT_URL[@REF]
+	@test -n "$(APP)" || { echo "usage: make build-app APP=PATH_OR_GIT_URL[@REF]" >&2; exit 2; }
+	ansible-playbook -i inventories/local playbooks/build_app.yml -e app="$(APP)"
+
+test-images: venv docker-engine tools registry ## real images: Molecule default + pytest image tests
+	cd molecule/.. && molecule test -s default
+	$(PYTHON) -m pytest -q tests/images
+
+TEST_TIERS += test-images
