@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-_MAX_SHOWN = 100
+_MAX_SHOWN = 200
 
 
 class Exit(IntEnum):

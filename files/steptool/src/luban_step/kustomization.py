@@ -107,10 +107,27 @@ def updated(data: dict[str, Any], name: str, repository: str, digest: str, recor
     return result
 
 
-def _dump(key: str, value: object) -> list[str]:
-    text = yaml.safe_dump({key: value}, sort_keys=False, default_flow_style=False, width=4096,
-                          allow_unicode=True)
+class _IndentedDumper(yaml.SafeDumper):
+    """Writes sequences indented under their key (``  - name:``), as most kustomizations are."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _dump(key: str, value: object, indented: bool) -> list[str]:
+    text = yaml.dump({key: value}, Dumper=_IndentedDumper if indented else yaml.SafeDumper,
+                     sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
     return text.splitlines()
+
+
+def _sequences_indented(lines: list[str]) -> bool:
+    """Follow the file: are its block sequences indented under their keys?"""
+    for index, line in enumerate(lines[:-1]):
+        if _TOP_KEY.match(line) and line.rstrip().endswith(":"):
+            following = lines[index + 1]
+            if following.lstrip().startswith("- "):
+                return following.startswith(" ")
+    return True
 
 
 def _block(lines: list[str], key: str) -> tuple[int, int] | None:
@@ -136,10 +153,13 @@ def _block(lines: list[str], key: str) -> tuple[int, int] | None:
 def render(text: str, data: dict[str, Any]) -> str:
     """``text`` with the ``images`` and ``metadata`` blocks replaced by those of ``data``."""
     lines = text.splitlines()
+    indented = _sequences_indented(lines)
     for key in ("metadata", "images"):
         block = _block(lines, key)
-        new = _dump(key, data[key])
-        if block is None:
+        new = _dump(key, data[key], indented)
+        if block is None and key == "metadata" and (kind := _block(lines, "kind")) is not None:
+            lines = lines[: kind[1]] + new + lines[kind[1]:]  # metadata reads best right after kind
+        elif block is None:
             lines = lines + new
         else:
             lines = lines[: block[0]] + new + lines[block[1]:]
@@ -149,4 +169,5 @@ def render(text: str, data: dict[str, Any]) -> str:
             return result
     except yaml.YAMLError:
         pass
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
+    return yaml.dump(data, Dumper=_IndentedDumper if indented else yaml.SafeDumper, sort_keys=False,
+                     default_flow_style=False, width=4096, allow_unicode=True)
