@@ -13,11 +13,11 @@ python-mirror: venv ## build the offline CPython mirror for uv from pyenv's CPyt
 
 .PHONY: test-buildpack-unit
 test-buildpack-unit: venv ## buildpack unit tests: every rule and every catalog message
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit/buildpack
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/unit/buildpack
 
 .PHONY: test-buildpack-contract
 test-buildpack-contract: buildpacks python-mirror ## the packaged bin/detect and bin/build on fixture apps (real uv, PyPI, mirror)
 	LUBAN_BUILDPACK_DIR=$(BUILDPACK_DIR) LUBAN_PYTHON_MIRROR=$(PYTHON_MIRROR) \
-	  $(BIN)/pytest -q -p no:cacheprovider tests/contract
+	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/contract
 
 TEST_TIERS += test-buildpack-unit test-buildpack-contract

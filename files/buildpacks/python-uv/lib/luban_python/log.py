@@ -16,10 +16,19 @@ from .errors import WARNINGS, BuildpackError, render
 
 
 class Logger:
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, clock: Callable[[], float] = time.monotonic) -> None:
-        self.out = out
-        self.err = err
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._out = out
+        self._err = err
         self.clock = clock
+
+    # Looked up at write time so a replaced sys.stdout (tests, wrappers) is honoured.
+    @property
+    def out(self) -> TextIO:
+        return self._out or sys.stdout
+
+    @property
+    def err(self) -> TextIO:
+        return self._err or sys.stderr
 
     def _write(self, stream: TextIO, text: str) -> None:
         stream.write(text + "\n")
