@@ -67,7 +67,7 @@ def test_deploy_pins_the_image_by_digest_and_keeps_the_rest_of_the_file(gitops, 
     _remote, shas = source
     result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-time", "1700000100"))
     assert result.code == 0, result.err
-    assert result.out == ("luban-step: Deployed 'quay.io/acme/shop@%s' from 'acme/shop'@'%s' to '%s' on "
+    assert result.out == ("luban-step: Deployed 'quay.io/acme/shop@%s' from 'acme/shop' at '%s' to '%s' on "
                           "'main'.\n" % (DIGEST_A, shas[1], PATH))
     text = gitops.show(PATH + "/kustomization.yaml")
     data = yaml.safe_load(text)
@@ -92,7 +92,7 @@ def test_deploy_of_the_deployed_commit_and_image_is_a_no_op(gitops, source) -> N
     tip = gitops.tip()
     result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A))
     assert result.code == 0
-    assert result.out == ("luban-step: 'quay.io/acme/shop@%s' from 'acme/shop'@'%s' is already deployed to "
+    assert result.out == ("luban-step: 'quay.io/acme/shop@%s' from 'acme/shop' at '%s' is already deployed to "
                           "'%s' on 'main'; nothing to do.\n" % (DIGEST_A, shas[1], PATH))
     assert gitops.tip() == tip
 
@@ -104,7 +104,7 @@ def test_deploy_refuses_to_move_backwards_by_commit_time(gitops, source) -> None
     result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-time", "1700000100"))
     assert result.code == 0
     assert result.out == (
-        "luban-step: Not deploying 'acme/shop'@'%s' to '%s' on 'main': the deployed commit '%s' of 'main' "
+        "luban-step: Not deploying 'acme/shop' at '%s' to '%s' on 'main': the deployed commit '%s' of 'main' "
         "is newer (committed 2023-11-14T22:16:40Z, after 2023-11-14T22:15:00Z). A deployment never moves "
         "backwards; the newer commit stays.\n" % (shas[1], PATH, shas[2]))
     assert gitops.tip() == tip

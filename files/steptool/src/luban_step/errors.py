@@ -277,17 +277,17 @@ NOTICES: dict[str, str] = {
     "checked-out": "Checked out {sha} into {path}.",
     "detected": "Selected {language} ({source}) with builder {builder} and template {template}.",
     "digest": "Image {image}.",
-    "deployed": "Deployed {image} from {repo}@{sha} to {path} on {branch}.",
-    "already-deployed": "{image} from {repo}@{sha} is already deployed to {path} on {branch}; "
+    "deployed": "Deployed {image} from {repo} at {sha} to {path} on {branch}.",
+    "already-deployed": "{image} from {repo} at {sha} is already deployed to {path} on {branch}; "
     "nothing to do.",
-    "refuse-backwards": "Not deploying {repo}@{sha} to {path} on {branch}: the deployed commit "
+    "refuse-backwards": "Not deploying {repo} at {sha} to {path} on {branch}: the deployed commit "
     "{deployed} of {ref} is newer ({why}). A deployment never moves backwards; the newer "
     "commit stays.",
     "order-unknown": "Cannot tell whether {sha} is newer than the deployed {deployed} of {ref} "
     "(no --source-dir or --source-time); deploying as the latest build.",
     "push-retry": "The push to {branch} was overtaken by another push; re-applying on the new "
     "tip (attempt {attempt} of {attempts}).",
-    "status-set": "Set commit status {state} for {context} on {repo}@{sha}.",
+    "status-set": "Set commit status {state} for {context} on {repo} at {sha}.",
     "status-retry": "GitHub did not answer cleanly ({detail}); retrying in {delay}s (attempt "
     "{attempt} of {attempts}).",
 }
