@@ -17,14 +17,14 @@ stack: venv docker-engine registry ## build and push the stack images (AL2023, o
 builder: venv docker-engine registry ## build the stack and the builder
 	ansible-playbook -i inventories/local playbooks/site.yml --tags builder
 
-demo: venv docker-engine tools registry ## the main job: stack, buildpack, builder and an example app, built, run, probed
+demo: venv docker-engine tools registry python-mirror ## the main job: stack, buildpack, builder and an example app, built, run, probed
 	ansible-playbook -i inventories/local playbooks/site.yml
 
-build-app: venv docker-engine registry ## build one app: make build-app APP=PATH_OR_GIT_URL[@REF]
+build-app: venv docker-engine registry python-mirror ## build one app: make build-app APP=PATH_OR_GIT_URL[@REF]
 	@test -n "$(APP)" || { echo "usage: make build-app APP=PATH_OR_GIT_URL[@REF]" >&2; exit 2; }
 	ansible-playbook -i inventories/local playbooks/build_app.yml -e app="$(APP)"
 
-test-images: venv docker-engine tools registry ## real images: Molecule default + pytest image tests
+test-images: venv docker-engine tools registry python-mirror ## real images: Molecule default + pytest image tests
 	cd molecule/.. && molecule test -s default
 	$(PYTHON) -m pytest -q tests/images
 

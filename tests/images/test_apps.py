@@ -1,0 +1,98 @@
+"""Each example app through build_app.yml (pack build with our builder) -> run -> probe, and the
+security properties of the images it produces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, REGISTRY, Build, build_app, git_app, http_get
+
+WEB_APPS = ["web-flask", "requirements-web", "native-sdist"]
+ALL_APPS = WEB_APPS + ["worker-cli"]
+
+
+@pytest.fixture(scope="module")
+def built(builder, tmp_path_factory) -> dict[str, Build]:
+    """Every example built once from its own git commit."""
+    root = tmp_path_factory.mktemp("apps")
+    return {name: build_app(git_app(EXAMPLES / name, root / name), f"{REGISTRY}/tests/{name}") for name in ALL_APPS}
+
+
+def _config_user(engine, image: str) -> str:
+    engine.images.pull(image)
+    return engine.images.get(image).attrs["Config"]["User"]
+
+
+@pytest.mark.parametrize("name", WEB_APPS)
+def test_web_app_runs_and_answers_as_the_numeric_run_user(name, built, builder, engine, container):
+    image = built[name].image
+    user = _config_user(engine, image)
+    uid, _, gid = user.partition(":")
+    assert uid.isdigit() and int(uid) > 0 and uid != builder["uid"], user
+    _, url = container(image)
+    answer = http_get(url)
+    assert answer["app"] == name
+    assert answer["uid"] == int(uid)
+
+
+def test_native_dependency_was_compiled_from_its_sdist(built, container):
+    _, url = container(built["native-sdist"].image)
+    answer = http_get(url)
+    assert answer["speedups"].endswith(".so")
+    assert answer["escaped"] == "&lt;luban&gt;"
+    assert "Building markupsafe" in built["native-sdist"].output or "markupsafe" in built["native-sdist"].output
+
+
+def test_worker_runs_its_console_script(built, engine):
+    image = built["worker-cli"].image
+    engine.images.pull(image)
+    logs = engine.containers.run(image, command=["--count", "4"], remove=True).decode()
+    result = json.loads(logs.strip().splitlines()[-1])
+    assert result == {"app": "worker-cli", "processed": 4, "total": 14, "uid": result["uid"]}
+    assert result["uid"] > 0
+
+
+def _sh(engine, image: str, script: str, user: str | None = None) -> tuple[int, str]:
+    """Runs a shell in the image as its configured user (or `user`), without the launcher."""
+    c = engine.containers.run(image, entrypoint=["/bin/sh", "-c", script], detach=True, user=user or "")
+    code = c.wait()["StatusCode"]
+    out = c.logs().decode()
+    c.remove()
+    return code, out
+
+
+def test_run_user_cannot_modify_the_app_or_its_layers(built, engine):
+    image = built["web-flask"].image
+    engine.images.pull(image)
+    code, out = _sh(engine, image, "id -u; touch /workspace/app.py && echo WROTE-APP; "
+                                   "for d in /layers/*/*/; do touch \"$d/x\" 2>/dev/null && echo WROTE-LAYER $d; done; "
+                                   "ls -d /layers/*/*/ | wc -l")
+    lines = out.split()
+    assert code == 0 or "WROTE" not in out
+    assert "WROTE-APP" not in out and "WROTE-LAYER" not in out, out
+    assert int(lines[0]) > 0 and int(lines[-1]) > 0, out
+
+
+def test_no_setuid_or_setgid_file_in_the_app_image(built, engine):
+    image = built["web-flask"].image
+    # As root, so no directory is hidden from the search.
+    code, out = _sh(engine, image, "find / -xdev -type f -perm /6000; echo END", user="0")
+    assert out.strip() == "END", out
+
+
+def test_sbom_is_cyclonedx_listing_the_locked_packages(built, tools, tmp_path):
+    import subprocess
+    subprocess.run([tools.pack, "sbom", "download", built["web-flask"].tag, "--remote", "--output-dir", str(tmp_path)],
+                   check=True, capture_output=True, text=True)
+    docs = [json.loads(p.read_text()) for p in tmp_path.rglob("*.cdx.json")]
+    assert docs, sorted(str(p) for p in tmp_path.rglob("*"))
+    assert all(d["bomFormat"] == "CycloneDX" for d in docs)
+    names = {c["name"].lower() for d in docs for c in d.get("components", [])}
+    lock = (EXAMPLES / "web-flask" / "uv.lock").read_text()
+    locked = {line.split('"')[1].lower() for line in lock.splitlines() if line.startswith("name = ")}
+    locked.discard("web-flask")
+    assert {"flask", "gunicorn", "werkzeug", "jinja2"} <= names
+    assert locked <= names, locked - names

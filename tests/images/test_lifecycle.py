@@ -1,0 +1,130 @@
+"""Rebuilds, rebase, the cluster path (bare creator, no Docker socket) and a failing build."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import CACHE, EXAMPLES, REGISTRY, REPO, build_app, commit_all, git_app, http_get, run
+
+sys.path.insert(0, str(REPO / "files" / "buildpacks" / "python-uv" / "lib"))
+from luban_python.errors import CATALOG  # noqa: E402  (the buildpack's own message catalog)
+
+
+def _layers(tools, ref: str) -> list[str]:
+    config = json.loads(run([tools.crane, "config", ref], check=True).stdout)
+    return config["rootfs"]["diff_ids"]
+
+
+def _app_layer(tools, ref: str) -> str:
+    config = json.loads(run([tools.crane, "config", ref], check=True).stdout)
+    metadata = json.loads(config["config"]["Labels"]["io.buildpacks.lifecycle.metadata"])
+    return metadata["app"][0]["sha"] if isinstance(metadata["app"], list) else metadata["app"]["sha"]
+
+
+@pytest.fixture(scope="module")
+def flask_app(builder, tmp_path_factory) -> Path:
+    return git_app(EXAMPLES / "web-flask", tmp_path_factory.mktemp("repro") / "web-flask")
+
+
+def test_rebuilding_the_same_commit_gives_the_same_digest(flask_app):
+    repo = f"{REGISTRY}/tests/repro"
+    first = build_app(flask_app, repo)
+    second = build_app(flask_app, repo)
+    assert first.digest == second.digest
+
+
+def test_code_only_change_rebuilds_only_the_app_layer(flask_app, tools):
+    repo = f"{REGISTRY}/tests/code-change"
+    before = build_app(flask_app, repo)
+    app_py = flask_app / "app.py"
+    app_py.write_text(app_py.read_text().replace("hello from luban-ci", "hello again"))
+    commit_all(flask_app, "code only")
+    after = build_app(flask_app, repo)
+    old, new = _layers(tools, before.image), _layers(tools, after.image)
+    changed = [layer for layer in new if layer not in old]
+    # Exactly one new layer, and it is the app layer; the venv and CPython layers are reused.
+    assert changed == [_app_layer(tools, after.image)], (old, new)
+    assert _app_layer(tools, before.image) != _app_layer(tools, after.image)
+    assert "Reusing layer 'luban/python-uv:venv'" in after.output or "Reusing cache layer" in after.output \
+        or "reus" in after.output.lower()
+
+
+def test_rebase_onto_a_patched_run_image_without_rebuilding(flask_app, builder, tools, engine, container, tmp_path):
+    built = build_app(flask_app, f"{REGISTRY}/tests/rebase")
+    run_image = builder["run_image"]
+    patched = f"{REGISTRY}/tests/stack-run-patched:1"
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {run_image}\nUSER 0\nRUN echo patched > /etc/luban-patch\nUSER {_user(engine, run_image)}\n")
+    engine.images.build(path=str(tmp_path), tag=patched, rm=True)
+    engine.images.push(patched)
+    result = run([tools.pack, "rebase", built.tag, "--run-image", patched, "--publish", "--pull-policy", "if-not-present"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    digest = run([tools.crane, "digest", built.tag], check=True).stdout.strip()
+    assert digest != built.digest
+    rebased = built.tag.rsplit(":", 1)[0] + "@" + digest
+    assert _app_layer(tools, rebased) == _app_layer(tools, built.image)
+    c, url = container(rebased)
+    assert http_get(url)["app"] == "web-flask"
+    assert c.exec_run(["cat", "/etc/luban-patch"]).output.decode().strip() == "patched"
+
+
+def _user(engine, image: str) -> str:
+    return engine.images.get(image).attrs["Config"]["User"]
+
+
+def test_cluster_path_bare_creator_without_docker_socket(builder, engine, container, tmp_path):
+    """What the Argo workflow runs: the builder image's creator as the builder's user, no Docker
+    socket, registry credentials from a mounted docker config, pushing to the registry."""
+    app = tmp_path / "workspace"
+    shutil.copytree(EXAMPLES / "web-flask", app)
+    os.chmod(app, 0o777)
+    docker_config = tmp_path / "docker"
+    docker_config.mkdir()
+    auth = base64.b64encode(b"luban:not-checked-by-this-registry").decode()
+    (docker_config / "config.json").write_text(json.dumps({"auths": {REGISTRY: {"auth": auth}}}))
+    platform = tmp_path / "platform"
+    (platform / "env").mkdir(parents=True)
+    (platform / "env" / "UV_PYTHON_DOWNLOADS_JSON_URL").write_text("file:///luban/python-mirror/download-metadata.json")
+    (platform / "env" / "UV_PYTHON_INSTALL_MIRROR").write_text("file:///luban/python-mirror")
+    binding = platform / "bindings" / "ca-certificates"
+    binding.mkdir(parents=True)
+    (binding / "type").write_text("ca-certificates")
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", binding / "ca-certificates.crt")
+    for p in [tmp_path, *tmp_path.rglob("*")]:
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    os.chmod(app, 0o777)
+    target = f"{REGISTRY}/tests/cluster-path:1"
+    logs = engine.containers.run(
+        builder["image"],
+        entrypoint=["/cnb/lifecycle/creator"],
+        command=["-app", "/workspace", "-platform", "/platform", "-run-image", builder["run_image"],
+                 "-log-level", "info", target],
+        user=f"{builder['uid']}:{builder['gid']}",
+        environment={"DOCKER_CONFIG": "/docker-config", "CNB_PLATFORM_API": "0.14"},
+        volumes={str(app): {"bind": "/workspace", "mode": "rw"},
+                 str(docker_config): {"bind": "/docker-config", "mode": "ro"},
+                 str(platform): {"bind": "/platform", "mode": "ro"},
+                 str(CACHE / "python-mirror"): {"bind": "/luban/python-mirror", "mode": "ro"}},
+        network_mode="host", remove=True, stdout=True, stderr=True,
+    ).decode()
+    assert "/var/run/docker.sock" not in logs
+    _, url = container(target)
+    assert http_get(url)["app"] == "web-flask"
+
+
+def test_stale_lock_fails_build_app_with_the_buildpacks_message(builder, tmp_path):
+    app = git_app(EXAMPLES / "web-flask", tmp_path / "stale")
+    pyproject = app / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"gunicorn>=23,<24"', '"gunicorn>=23,<24", "itsdangerous>=2"'))
+    commit_all(app, "dependency added without relocking")
+    result = build_app(app, f"{REGISTRY}/tests/stale", check=False)
+    assert result.returncode != 0
+    assert CATALOG["lock_stale"].title in result.stdout
