@@ -50,12 +50,12 @@ def repository_of(tag: str) -> str:
 
 
 def digest(request: DigestRequest) -> str:
-    report = read_report(Path(request.report))
-    values = {"digest": report.digest}
     repository = request.image_repository
     if repository:
         repository = validate.image_repository(repository, "--image-repository")
-    elif report.tags:
+    report = read_report(Path(request.report))
+    values = {"digest": report.digest}
+    if not repository and report.tags:
         repository = validate.image_repository(repository_of(report.tags[0]), "report.toml tags")
     if repository:
         values["image"] = repository + "@" + report.digest

@@ -58,14 +58,14 @@ def _text_problem(value: str, limit: int = MAX_LEN) -> str | None:
 
 
 def sha(value: str, option: str) -> str:
-    if not _SHA.match(value):
+    if not _SHA.fullmatch(value):
         raise StepError("invalid-sha", option=option, value=value)
     return value.lower()
 
 
 def repo_slug(value: str, option: str) -> str:
     owner, sep, name = value.partition("/")
-    if not sep or not _OWNER.match(owner) or not _NAME.match(name) or name in (".", ".."):
+    if not sep or not _OWNER.fullmatch(owner) or not _NAME.fullmatch(name) or name in (".", ".."):
         raise StepError("invalid-repo", option=option, value=value)
     return value
 
@@ -92,7 +92,7 @@ def rel_path(value: str, option: str, allow_dot: bool = True) -> str:
                 why = "it has an empty or '.' segment"
             elif any(p.startswith("-") for p in parts):
                 why = "a segment starts with '-'"
-            elif not all(_SEGMENT.match(p) for p in parts):
+            elif not all(_SEGMENT.fullmatch(p) for p in parts):
                 why = "it contains a character outside ASCII letters, digits and . _ - + @ = ,"
             else:
                 return "/".join(parts)
@@ -104,7 +104,7 @@ def ref_name(value: str, option: str) -> str:
     if why is None:
         if any(c in SHELL_META for c in value):
             why = "it contains a space or a shell metacharacter"
-        elif not value.isascii() or not _REF_CHARS.match(value):
+        elif not value.isascii() or not _REF_CHARS.fullmatch(value):
             why = "it contains a character outside ASCII letters, digits and . _ / + -"
         elif ".." in value or "//" in value or value.startswith(("-", "/", ".")):
             why = "it contains '..' or '//', or starts with '-', '/' or '.'"
@@ -138,7 +138,7 @@ def git_url(value: str, option: str) -> GitUrl:
     if why is None and value.startswith("-"):
         why = "it starts with '-'"
     if why is None:
-        scp = _SCP.match(value)
+        scp = _SCP.fullmatch(value)
         if scp and "://" not in value:
             return GitUrl(value, "ssh", scp.group("host"))
         if value.startswith("/"):
@@ -151,7 +151,7 @@ def git_url(value: str, option: str) -> GitUrl:
             raise StepError("credentials-in-url", option=option)
         elif parts.query or parts.fragment:
             why = "it has a query or a fragment"
-        elif any(c in SHELL_META for c in parts.path) or not _URL_PATH.match(parts.path):
+        elif any(c in SHELL_META for c in parts.path) or not _URL_PATH.fullmatch(parts.path):
             why = "its path contains a character outside letters, digits and . _ / ~ + -"
         elif ".." in parts.path.split("/"):
             why = "its path contains '..'"
@@ -160,7 +160,7 @@ def git_url(value: str, option: str) -> GitUrl:
                 why = "a file URL must not name a host"
             else:
                 return GitUrl(value, scheme, "")
-        elif not parts.hostname or not _HOST.match(parts.hostname):
+        elif not parts.hostname or not _HOST.fullmatch(parts.hostname):
             why = "it has no valid host name"
         else:
             return GitUrl(value, scheme, parts.hostname)
@@ -175,13 +175,13 @@ def api_url(value: str, option: str) -> str:
             why = "it must start with https://"
         elif parts.username is not None or parts.password is not None:
             raise StepError("credentials-in-url", option=option)
-        elif not parts.hostname or not _HOST.match(parts.hostname):
+        elif not parts.hostname or not _HOST.fullmatch(parts.hostname):
             why = "it has no valid host name"
         elif parts.scheme == "http" and not _is_loopback(parts.hostname):
             why = "plain http is only accepted for a loopback address"
         elif parts.query or parts.fragment:
             why = "it has a query or a fragment"
-        elif not _URL_PATH.match(parts.path):
+        elif not _URL_PATH.fullmatch(parts.path):
             why = "its path contains a character outside letters, digits and . _ / ~ + -"
         else:
             return value.rstrip("/")
@@ -209,7 +209,7 @@ def image_repository(value: str, option: str) -> str:
     if why is None:
         if "@" in value:
             why = "it carries a digest"
-        elif not _REPOSITORY.match(value):
+        elif not _REPOSITORY.fullmatch(value):
             why = ("it is not a lowercase image repository"
                    if not re.search(r":[^/]*$", value) else "it carries a tag")
         else:
@@ -220,7 +220,7 @@ def image_repository(value: str, option: str) -> str:
 def image_name(value: str, option: str) -> str:
     why = _text_problem(value)
     if why is None:
-        if not _REPOSITORY.match(value):
+        if not _REPOSITORY.fullmatch(value):
             why = "it is not an image name without tag or digest"
         else:
             return value
@@ -230,13 +230,13 @@ def image_name(value: str, option: str) -> str:
 def image_by_digest(value: str, option: str) -> tuple[str, str]:
     """REPOSITORY@sha256:HEX -> (repository, digest)."""
     repo, sep, digest = value.partition("@")
-    if not sep or len(value) > MAX_LEN or not _REPOSITORY.match(repo) or not _DIGEST.match(digest):
+    if not sep or len(value) > MAX_LEN or not _REPOSITORY.fullmatch(repo) or not _DIGEST.fullmatch(digest):
         raise StepError("invalid-image", option=option, value=value)
     return repo, digest
 
 
 def is_digest(value: str) -> bool:
-    return bool(_DIGEST.match(value))
+    return bool(_DIGEST.fullmatch(value))
 
 
 def state(value: str, option: str) -> str:
