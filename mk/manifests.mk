@@ -1,0 +1,44 @@
+# The cluster resources (roles argo_workflows, argo_events, argocd_apps): rendering, the offline
+# validation tier (Argo's own Go code on the rendered files) and the cluster tier.
+MANIFESTS_DIR := $(OUT)/manifests/orbstack
+GO ?= $(firstword $(wildcard /usr/local/go/bin/go) go)
+ARGO_VALIDATE_SRC := tests/manifests/argo-validate
+# Built into the cache, keyed by the helper's sources and pins; Go's module and build caches stay
+# in their defaults (~/go/pkg/mod, ~/.cache/go-build) which outlive a fresh clone.
+ARGO_VALIDATE := $(LUBAN_CACHE)/bin/argo-validate-$(shell cat $(ARGO_VALIDATE_SRC)/go.mod $(ARGO_VALIDATE_SRC)/go.sum $(ARGO_VALIDATE_SRC)/*.go 2>/dev/null | sha256sum | cut -c1-12)
+
+.PHONY: manifests
+manifests: venv ## render the orbstack inventory's cluster resources into out/manifests/orbstack (no cluster)
+	@rm -rf $(MANIFESTS_DIR)
+	$(BIN)/ansible-playbook -i inventories/orbstack playbooks/manifests.yml
+
+$(ARGO_VALIDATE):
+	@mkdir -p $(dir $@)
+	@start=$$(date +%s); cd $(ARGO_VALIDATE_SRC) && $(GO) build -mod=readonly -trimpath -o $@ . ; \
+	  echo "argo-validate built in $$(( $$(date +%s) - start ))s -> $@"
+
+.PHONY: argo-validate
+argo-validate: $(ARGO_VALIDATE) ## build the Go helper that runs Argo's validation and Sensor code
+
+.PHONY: test-manifests
+test-manifests: manifests argo-validate ## offline tier: Argo's own validators, webhook payloads through the Sensor, schemas, policy
+	LUBAN_MANIFESTS=$(MANIFESTS_DIR) ARGO_VALIDATE=$(ARGO_VALIDATE) \
+	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/manifests
+
+.PHONY: test-cluster
+test-cluster: venv ## Molecule `cluster`: apply the roles to the current kubeconfig's cluster and verify
+	$(BIN)/molecule test -s cluster
+
+# `make test` runs the cluster tier only when a cluster answers; otherwise it says so loudly.
+.PHONY: test-cluster-if-reachable
+test-cluster-if-reachable: venv
+	@if $(PYTHON) molecule/cluster/reachable.py; then \
+	  $(MAKE) --no-print-directory test-cluster; \
+	else \
+	  echo "################################################################"; \
+	  echo "## SKIPPED: test-cluster — no Kubernetes cluster is reachable   ##"; \
+	  echo "## from the current kubeconfig. Nothing was applied or verified. ##"; \
+	  echo "################################################################"; \
+	fi
+
+TEST_TIERS += test-manifests test-cluster-if-reachable

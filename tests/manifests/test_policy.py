@@ -1,0 +1,162 @@
+"""Policy on the rendered defaults: restricted Pod Security for every pipeline pod, pinned
+images, secrets only as mounted files, anchored filter regexes, least-privilege RBAC."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+from conftest import Doc, by_kind, one
+
+PINNED = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$")
+SECRETISH = re.compile(r"(?i)(token|password|secret|private.?key|dockerconfig|credential)")
+
+
+def containers(doc: Doc) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(template name, container, template) for every container a WorkflowTemplate can start."""
+    for t in doc.body["spec"]["templates"]:
+        if "container" in t:
+            yield t["name"], t["container"], t
+        for s in t.get("sidecars", []):
+            yield t["name"] + "/" + s["name"], s, t
+
+
+def test_every_default_pipeline_container_meets_restricted_pod_security(docs: list[Doc]) -> None:
+    checked = 0
+    for wt in by_kind(docs, "WorkflowTemplate"):
+        for name, c, _ in containers(wt):
+            sc = c.get("securityContext", {})
+            assert sc.get("allowPrivilegeEscalation") is False, (wt.name, name)
+            assert sc.get("runAsNonRoot") is True, (wt.name, name)
+            assert sc.get("capabilities", {}).get("drop") == ["ALL"], (wt.name, name)
+            assert sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", (wt.name, name)
+            assert not sc.get("privileged"), (wt.name, name)
+            assert "add" not in sc.get("capabilities", {}), (wt.name, name)
+            checked += 1
+    assert checked >= 9
+
+
+def test_pipeline_pods_run_as_the_builders_non_root_user(docs: list[Doc]) -> None:
+    for name in ("luban-ci", "luban-ci-pr"):
+        sc = one(docs, "WorkflowTemplate", name).body["spec"]["securityContext"]
+        assert sc["runAsNonRoot"] is True and sc["runAsUser"] > 0 and sc["fsGroup"] > 0
+        assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+    ns = one(docs, "Namespace", "luban-ci").body["metadata"]["labels"]
+    assert ns["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_no_docker_socket_and_no_host_paths(docs: list[Doc]) -> None:
+    text = "\n".join(json.dumps(d.body) for d in docs)
+    assert "docker.sock" not in text
+    assert "hostPath" not in text
+
+
+def test_images_are_pinned_by_version_or_digest(docs: list[Doc]) -> None:
+    images = set()
+    for wt in by_kind(docs, "WorkflowTemplate"):
+        for _, c, _ in containers(wt):
+            images.add(c["image"])
+    for entry in json.loads(one(docs, "ConfigMap", "luban-languages").body["data"]["registry.json"]):
+        images.add(entry["builder"])
+    static = {i for i in images if "{{" not in i}
+    assert static, "no images found"
+    for image in static:
+        assert PINNED.match(image) and not image.endswith(":latest"), image
+    # The only computed image is the builder detect chose from the (pinned) registry.
+    assert images - static == {"{{inputs.parameters.builder}}"}
+
+
+def test_no_secret_travels_in_a_parameter_argument_or_env(docs: list[Doc]) -> None:
+    for wt in by_kind(docs, "WorkflowTemplate"):
+        spec = wt.body["spec"]
+        for p in spec.get("arguments", {}).get("parameters", []):
+            assert not SECRETISH.search(p["name"]), (wt.name, p["name"])
+        for name, c, t in containers(wt):
+            for p in t.get("inputs", {}).get("parameters", []):
+                assert not SECRETISH.search(p["name"]), (wt.name, name, p["name"])
+            for e in c.get("env", []):
+                assert "valueFrom" not in e, (wt.name, name, e)
+            for a in c.get("args", []):
+                flag = a.split("=", 1)[0]
+                if SECRETISH.search(flag):
+                    # Only paths to mounted files may be passed (…-file / …-dir flags).
+                    assert flag in {"--credentials-dir", "--token-file"}, (wt.name, name, a)
+                    assert a.split("=", 1)[1].startswith("/secrets/"), (wt.name, name, a)
+        for v in spec.get("volumes", []):
+            if "secret" in v:
+                assert "items" not in v["secret"] or all(i["path"] for i in v["secret"]["items"])
+    for s in by_kind(docs, "Secret"):
+        assert s.body["type"] == "kubernetes.io/service-account-token"
+        assert "data" not in s.body and "stringData" not in s.body
+
+
+def test_pr_lane_never_sees_release_or_gitops_credentials(docs: list[Doc]) -> None:
+    pr = one(docs, "WorkflowTemplate", "luban-ci-pr").body["spec"]
+    secrets = {v["secret"]["secretName"] for v in pr["volumes"] if "secret" in v}
+    assert secrets == {"luban-git-credentials", "luban-github-status", "luban-registry-pr"}
+    assert pr["serviceAccountName"] == "luban-ci-pr"
+    assert all(t["name"] != "deploy" for t in pr["templates"])
+    release = one(docs, "WorkflowTemplate", "luban-ci").body["spec"]
+    assert {v["secret"]["secretName"] for v in release["volumes"] if "secret" in v} == {
+        "luban-git-credentials", "luban-github-status", "luban-registry", "luban-gitops-credentials"}
+
+
+def test_every_sensor_filter_regex_is_anchored_and_filters_on_the_body_event(docs: list[Doc]) -> None:
+    sensor = one(docs, "Sensor", "github").body["spec"]
+    for dep in sensor["dependencies"]:
+        paths = [f["path"] for f in dep["filters"]["data"]]
+        assert "body.X-GitHub-Event" in paths, dep["name"]
+        for f in dep["filters"]["data"]:
+            if f["type"] == "string":
+                for value in f["value"]:
+                    assert value.startswith("^") and value.endswith("$"), (dep["name"], f["path"], value)
+                    re.compile(value)
+    for trig in sensor["triggers"]:
+        assert trig["template"]["conditions"] in {d["name"] for d in sensor["dependencies"]}
+        assert trig["template"]["k8s"]["operation"] == "create"
+
+
+def test_webhook_secret_is_mandatory_and_the_route_targets_the_eventsource_service(docs: list[Doc]) -> None:
+    gh = one(docs, "EventSource", "github").body["spec"]["github"]["github"]
+    assert gh["webhookSecret"] == {"name": "luban-github-webhook", "key": "secret"}
+    route = one(docs, "HTTPRoute", "github-webhook").body["spec"]
+    (rule,) = route["rules"]
+    assert rule["backendRefs"][0]["name"] == "github-eventsource-svc"
+    assert rule["backendRefs"][0]["port"] == int(gh["webhook"]["port"])
+    assert rule["matches"][0]["path"] == {"type": "Exact", "value": gh["webhook"]["endpoint"]}
+
+
+def test_rbac_grants_each_service_account_only_what_its_steps_need(docs: list[Doc]) -> None:
+    rules = {d.name: d.body["rules"] for d in by_kind(docs, "Role")}
+    assert rules == {
+        "luban-sensor": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["create"]}],
+        "luban-ci-executor": [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}],
+        "luban-ci-supersede": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["get", "list", "patch", "update"]}],
+    }
+    assert not list(by_kind(docs, "ClusterRole"))
+    for name in ("luban-ci", "luban-ci-pr"):
+        spec = one(docs, "WorkflowTemplate", name).body["spec"]
+        assert spec["automountServiceAccountToken"] is False
+        tokens = [t["name"] for t in spec["templates"] if t.get("automountServiceAccountToken")]
+        assert tokens == ["supersede"]
+
+
+def test_one_run_per_lane_with_deadlines_retries_on_errors_only_ttl_and_pod_gc(docs: list[Doc]) -> None:
+    for name in ("luban-ci", "luban-ci-pr"):
+        spec = one(docs, "WorkflowTemplate", name).body["spec"]
+        pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
+        assert pipeline["synchronization"] == {"mutexes": [{"name": "{{workflow.parameters.lane}}"}]}
+        assert spec["activeDeadlineSeconds"] > 0
+        assert spec["templateDefaults"]["retryStrategy"]["retryPolicy"] == "OnError"
+        assert spec["ttlStrategy"]["secondsAfterSuccess"] > 0
+        assert spec["podGC"]["strategy"] == "OnPodSuccess"
+        assert spec["hooks"]["running"]["arguments"]["parameters"][0]["value"] == "pending"
+        assert spec["onExit"] == "report"
+
+
+def test_argocd_applications_sync_automatically(docs: list[Doc]) -> None:
+    for app in by_kind(docs, "Application"):
+        policy = app.body["spec"]["syncPolicy"]
+        assert policy["automated"] == {"prune": True, "selfHeal": True}
+        assert "CreateNamespace=true" in policy["syncOptions"]

@@ -1,0 +1,36 @@
+"""The non-default options render valid objects, and the privileged engine says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import by_kind, load_docs, one, run_validate
+
+
+def test_variant_passes_argo_validation(argo_validate: Path, variant_manifests: Path) -> None:
+    code, report, stderr = run_validate(argo_validate, "lint", str(variant_manifests))
+    assert code == 0, [r for r in report.get("results", []) if not r["ok"]] or stderr
+
+
+def test_organization_hook_creation_on_ghes(variant_manifests: Path) -> None:
+    gh = one(load_docs(variant_manifests), "EventSource", "github").body["spec"]["github"]["github"]
+    assert gh["organizations"] == ["example"] and "repositories" not in gh
+    assert gh["apiToken"] == {"name": "luban-github-api", "key": "token"}
+    assert gh["webhook"]["url"] == "https://ci.example.com"
+    assert gh["githubBaseURL"] == "https://ghe.example.com/api/v3/"
+    assert gh["webhookSecret"]["name"] == "luban-github-webhook"
+
+
+def test_pack_engine_is_opt_in_and_marked_privileged(docs, variant_manifests: Path) -> None:
+    default_build = one(docs, "WorkflowTemplate", "luban-build-python").body
+    assert "annotations" not in default_build["metadata"]
+    assert default_build["spec"]["templates"][1]["container"]["command"] == ["/cnb/lifecycle/creator"]
+
+    variant = load_docs(variant_manifests)
+    pack_build = one(variant, "WorkflowTemplate", "luban-build-python").body
+    assert pack_build["metadata"]["annotations"]["luban.ci/privileged"].startswith("true")
+    create = next(t for t in pack_build["spec"]["templates"] if t["name"] == "create")
+    assert create["sidecars"][0]["securityContext"]["privileged"] is True
+    ns = one(variant, "Namespace", "luban-ci").body["metadata"]["labels"]
+    assert ns["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert [d.name for d in by_kind(variant, "WorkflowTemplate") if "annotations" in d.body["metadata"]] == ["luban-build-python"]

@@ -1,0 +1,116 @@
+"""Recorded GitHub deliveries through the real HMAC check, the rendered Sensor's filters and its
+k8s trigger (Argo Events' own code, via argo-validate simulate): which trigger fires, with which
+Workflow name and arguments, and that a redelivery does not build twice."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, Delivery, simulate
+
+REPO_NAME = "example/example-python"
+A_SHA = "89e6c98d92887913cadf06b2adb97f26cde4849b"
+PR_SYNC_SHA = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+
+
+def h(text: str, n: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+REPO_HASH = h(REPO_NAME, 8)
+
+DELIVERIES = [
+    Delivery("push-main", "push", FIXTURES / "push-main.json"),
+    Delivery("push-other-branch", "push", FIXTURES / "push-other-branch.json"),
+    Delivery("push-tag", "push", FIXTURES / "push-tag.json"),
+    Delivery("push-branch-delete", "push", FIXTURES / "push-branch-delete.json"),
+    Delivery("pr-opened", "pull_request", FIXTURES / "pull-request-opened.json"),
+    Delivery("pr-synchronize", "pull_request", FIXTURES / "pull-request-synchronize.json"),
+    Delivery("pr-closed", "pull_request", FIXTURES / "pull-request-closed.json"),
+    Delivery("ping", "ping", FIXTURES / "ping.json"),
+    Delivery("push-main-bad-signature", "push", FIXTURES / "push-main.json", signature="bad"),
+    Delivery("push-main-no-signature", "push", FIXTURES / "push-main.json", signature="missing"),
+]
+
+# case -> (trigger, Workflow name, WorkflowTemplate) or None when nothing may fire.
+EXPECTED = {
+    "push-main": ("build-and-deploy", f"ci-example-python-{REPO_HASH}-{A_SHA[:12]}-push", "luban-ci"),
+    "push-other-branch": None,
+    "push-tag": ("release", f"ci-example-python-{REPO_HASH}-{A_SHA[:12]}-release", "luban-ci"),
+    "push-branch-delete": None,
+    "pr-opened": ("pull-request-build", f"ci-example-python-{REPO_HASH}-{A_SHA[:12]}-pr", "luban-ci-pr"),
+    "pr-synchronize": ("pull-request-build", f"ci-example-python-{REPO_HASH}-{PR_SYNC_SHA[:12]}-pr", "luban-ci-pr"),
+    "pr-closed": None,
+    "ping": None,
+}
+
+
+@pytest.fixture(scope="module")
+def results(argo_validate: Path, manifests_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    return simulate(argo_validate, manifests_dir, tmp_path_factory.mktemp("webhooks"), DELIVERIES)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_the_right_trigger_fires_with_a_deterministic_workflow_name(results: dict[str, dict], case: str) -> None:
+    result = results[case]
+    assert result["accepted"], result
+    fired = [(f["trigger"], f["workflow"], f["workflowTemplate"]) for f in result["fired"]]
+    assert fired == ([EXPECTED[case]] if EXPECTED[case] else [])
+
+
+@pytest.mark.parametrize("case", [c for c, e in EXPECTED.items() if e])
+def test_created_workflow_passes_argo_validation_and_redelivery_is_deduplicated(results: dict[str, dict], case: str) -> None:
+    (fired,) = results[case]["fired"]
+    assert fired["valid"], fired["validError"]
+    assert "already exists" in fired["redelivery"]
+
+
+def test_push_to_main_builds_and_deploys_the_exact_commit(results: dict[str, dict]) -> None:
+    (fired,) = results["push-main"]["fired"]
+    assert fired["parameters"] == {
+        "repo": REPO_NAME,
+        "repo-url": "https://github.com/example/example-python.git",
+        "revision": A_SHA,
+        "ref": "refs/heads/main",
+        "kind": "push",
+        "lane": h(f"{REPO_NAME}@refs/heads/main", 16),
+        "app-path": ".",
+        "image-repository": "quay.io/example/example-python",
+        "image-name": "quay.io/example/example-python",
+        "gitops-path": "apps/example-python",
+    }
+    assert fired["labels"] == {"luban.ci/kind": "push", "luban.ci/lane": h(f"{REPO_NAME}@refs/heads/main", 16)}
+
+
+def test_tag_push_builds_the_tagged_commit_not_the_tag_object(results: dict[str, dict]) -> None:
+    (fired,) = results["push-tag"]["fired"]
+    assert fired["parameters"]["revision"] == A_SHA
+    assert fired["parameters"]["ref"] == "refs/tags/v1.2.0"
+    assert fired["parameters"]["kind"] == "release"
+
+
+def test_pull_request_builds_go_to_the_pr_lane_without_deploy_parameters(results: dict[str, dict]) -> None:
+    (fired,) = results["pr-synchronize"]["fired"]
+    assert fired["workflowTemplate"] == "luban-ci-pr"
+    assert fired["parameters"] == {
+        "repo": REPO_NAME,
+        "repo-url": "https://github.com/example/example-python.git",
+        "revision": PR_SYNC_SHA,
+        "ref": "refs/pull/42/head",
+        "kind": "pr",
+        "lane": h(f"{REPO_NAME}@refs/pull/42/head", 16),
+        "app-path": ".",
+        "image-repository": "quay.io/example-pr/example-python",
+    }
+
+
+@pytest.mark.parametrize("case", ["push-main-bad-signature", "push-main-no-signature"])
+def test_unsigned_or_badly_signed_deliveries_are_rejected_by_the_hmac_check(results: dict[str, dict], case: str) -> None:
+    result = results[case]
+    assert not result["accepted"]
+    assert result["fired"] == []
+    expected = "payload signature check failed" if case.endswith("bad-signature") else "missing signature"
+    assert expected in result["rejectedWith"]
