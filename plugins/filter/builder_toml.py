@@ -8,7 +8,7 @@ name: builder_toml
 short_description: Render a Cloud Native Buildpacks builder.toml from a mapping
 version_added: 0.1.0
 author:
-  - luban-ci maintainers
+  - luban-ci maintainers (@metasync)
 description:
   - Validates a builder configuration and renders it as the text of C(builder.toml) for
     C(pack builder create).

@@ -8,7 +8,7 @@ name: language_registry
 short_description: The language registry as data, with optional builder overrides
 version_added: 0.1.0
 author:
-  - luban-ci maintainers
+  - luban-ci maintainers (@metasync)
 description:
   - Returns the collection's language registry as a list of C({name, detect, builder, template}),
     the shape the pipeline's detect step reads from its ConfigMap.

@@ -8,7 +8,7 @@ name: select_language
 short_description: Select the language, builder and Argo template for an app in a checkout
 version_added: 0.1.0
 author:
-  - luban-ci maintainers
+  - luban-ci maintainers (@metasync)
 description:
   - Reads the app directory of a checkout on the controller and returns which language it is, the
     builder image that builds it and the Argo WorkflowTemplate that runs the build.

@@ -9,7 +9,7 @@ module: select_language
 short_description: Select the language, builder and Argo template for an app in a checkout
 version_added: 0.1.0
 author:
-  - luban-ci maintainers
+  - luban-ci maintainers (@metasync)
 description:
   - Reads the app directory of a checkout on the managed host and returns which language it is, the
     builder image that builds it and the Argo WorkflowTemplate that runs the build.
@@ -47,8 +47,11 @@ attributes:
     description: The module only reads files, so it runs unchanged in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no difference to show.
   platform:
+    support: full
     platforms: posix
+    description: Runs wherever the managed host has Python 3.9 or later (3.11 or later to read project.toml).
 notes:
   - Failure messages come from the language selection error catalog listed in C(docs/plugins.md).
 """
