@@ -262,7 +262,7 @@ def test_deploy_to_a_missing_branch_or_path(gitops, source) -> None:
     result = run_cli(*args)
     assert result.code == 3
     assert result.err == (
-        "luban-step: error: 'apps/missing'/kustomization.yaml does not exist on branch 'main' of the GitOps "
+        "luban-step: error: kustomization.yaml does not exist in 'apps/missing' on branch 'main' of the GitOps "
         "repository. luban-step edits an existing kustomization and never creates one. Commit a "
         "kustomization.yaml at that path first.\n")
 
@@ -276,3 +276,29 @@ def test_a_new_image_entry_is_added_when_the_name_is_not_listed(gitops, source) 
     assert data["images"][-1] == {"name": "quay.io/acme/worker", "newName": "quay.io/acme/shop",
                                   "digest": DIGEST_A}
     assert len(data["images"]) == 3
+
+
+def test_deploy_over_https_with_a_token_pushes_and_never_shows_it(gitops, source, token_dir: Path,
+                                                                   git_http_server) -> None:
+    from conftest import TOKEN
+
+    _remote, shas = source
+    url = git_http_server(gitops.bare)
+    args = deploy_args(gitops, shas[1], DIGEST_A, "--credentials-dir", str(token_dir))
+    args[args.index("--gitops-repo") + 1] = url
+    result = run_cli(*args)
+    assert result.code == 0, result.err
+    assert record(gitops)["sha"] == shas[1]
+    assert TOKEN not in result.both
+    assert TOKEN not in git(gitops.bare, "log", "-p", "main")
+
+
+def test_a_secret_echoed_by_a_remote_is_masked(token_dir: Path) -> None:
+    from conftest import TOKEN
+    from luban_step import redact
+
+    redact.register((token_dir / "token").read_text())
+    assert redact.scrub("remote: bad token %s for https://x:%s@h/r" % (TOKEN, TOKEN)) == \
+        "remote: bad token *** for https://***@h/r"
+    assert redact.scrub("Authorization: Bearer abc.def") == "Authorization: Bearer ***"
+    redact.forget_all()

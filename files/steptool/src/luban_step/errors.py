@@ -195,14 +195,14 @@ CATALOG: dict[str, Entry] = {
     ),
     "kustomization-missing": Entry(
         Exit.CONFIG,
-        "{path}/kustomization.yaml does not exist on branch {branch} of the GitOps repository. "
+        "kustomization.yaml does not exist in {path} on branch {branch} of the GitOps repository. "
         "luban-step edits an existing kustomization and never creates one. Commit a "
         "kustomization.yaml at that path first.",
     ),
     "kustomization-invalid": Entry(
         Exit.CONFIG,
-        "{path}/kustomization.yaml on branch {branch} cannot be edited: {reason}. Fix the file in "
-        "the GitOps repository.",
+        "kustomization.yaml in {path} on branch {branch} cannot be edited: {reason}. Fix the file "
+        "in the GitOps repository.",
     ),
     # --- remotes ------------------------------------------------------------------------------
     "git-failed": Entry(

@@ -1,0 +1,22 @@
+# The pipeline's step tool (files/steptool, console script `luban-step`): image source and tests.
+STEPTOOL_OUT := $(OUT)/steptool
+
+# The image is built from out/steptool: files/steptool plus the collection's own languages.py,
+# copied in unchanged so that detect runs the very code the Ansible plugins run.
+.PHONY: steptool-src
+steptool-src: ## assemble the step tool's image source in out/steptool (adds plugins/module_utils/languages.py)
+	@rm -rf $(STEPTOOL_OUT) && mkdir -p $(dir $(STEPTOOL_OUT))
+	@cp -R files/steptool $(STEPTOOL_OUT)
+	@find $(STEPTOOL_OUT) \( -name __pycache__ -o -name .venv -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+	@cp plugins/module_utils/languages.py $(STEPTOOL_OUT)/src/luban_step/languages.py
+	@echo "$(STEPTOOL_OUT)"
+
+.PHONY: steptool-lock
+steptool-lock: venv ## re-resolve files/steptool/uv.lock against PyPI
+	cd files/steptool && UV_CACHE_DIR=$(LUBAN_CACHE)/uv $(BIN)/uv lock
+
+.PHONY: test-steptool
+test-steptool: venv ## step tool: real git remotes, a fake GitHub statuses API, hostile input, the packaged app
+	PYTHONDONTWRITEBYTECODE=1 UV_CACHE_DIR=$(LUBAN_CACHE)/uv $(BIN)/pytest -q -p no:cacheprovider tests/unit/steptool
+
+TEST_TIERS += test-steptool
