@@ -428,3 +428,11 @@ def test_without_tomllib_detection_works_and_project_toml_is_refused_clearly(tmp
         "arrived in Python 3.11). The project descriptor must be read to honour its settings. Run "
         "language selection with Python 3.11 or later.\n" % version
     )
+
+
+def test_every_catalog_code_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[4] / "docs" / "plugins.md").read_text(encoding="utf-8")
+    from ansible_collections.luban.ci.plugins.module_utils import builder_toml
+
+    missing = [code for code in list(languages.MESSAGES) + list(builder_toml.MESSAGES) if "`%s`" % code not in docs]
+    assert missing == []
