@@ -57,7 +57,10 @@ def engine() -> docker.DockerClient:
 @pytest.fixture(scope="session")
 def builder(engine: docker.DockerClient) -> dict:
     """The builder made by site.yml (stack, buildpack, builder); created when missing."""
-    result = run(["ansible-playbook", "-i", "inventories/local", "playbooks/site.yml", "--tags", "builder"], cwd=REPO)
+    # The tier packages its own copy of the buildpack, so a concurrent `make buildpacks` cannot
+    # change the directory while pack reads it.
+    result = run(["ansible-playbook", "-i", "inventories/local", "playbooks/site.yml", "--tags", "builder",
+                  "-e", f"python_buildpack_dest={REPO}/out/images-tests/python-uv"], cwd=REPO)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     image = engine.images.get(BUILDER)
     metadata = json.loads(image.labels["io.buildpacks.builder.metadata"])
