@@ -236,3 +236,9 @@ def test_every_catalog_entry_is_tested_somewhere() -> None:
     text = "".join(p.read_text(encoding="utf-8") for p in here.glob("test_*.py"))
     untested = [key for key in CATALOG if f'"{key}"' not in text and CATALOG[key].title.split("{")[0] not in text]
     assert untested == []
+
+
+def test_user_docs_list_every_catalog_entry() -> None:
+    docs = (__import__("pathlib").Path(__file__).resolve().parents[3] / "docs" / "buildpack.md").read_text(encoding="utf-8")
+    missing = [key for key, message in {**CATALOG, **WARNINGS}.items() if f"| `{key}` | {message.title} |" not in docs]
+    assert missing == []
