@@ -136,3 +136,19 @@ def test_ssh_command_names_a_private_copy_of_the_key_with_strict_host_checking(t
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     assert key.read_text().endswith("\n")
     assert "keymaterial" not in command and os.environ.get("GIT_SSH_COMMAND") is None
+
+
+def test_a_retried_checkout_reuses_its_clean_checkout_and_restarts_a_failed_one(tmp_path: Path) -> None:
+    remote, first, second = _source(tmp_path)
+    dest = tmp_path / "src"
+    args = ["checkout", "--repo-url", remote.url, "--revision", first, "--dest", str(dest)]
+    assert run_cli(*args).code == 0
+    again = run_cli(*args)
+    assert again.code == 0 and again.out == "luban-step: Checked out '%s' into '%s'.\n" % (first, dest)
+    (dest / "app.py").write_text("changed")
+    assert run_cli(*args).code == 3  # a modified tree is not reused
+    other = tmp_path / "other"
+    git(tmp_path, "init", "-q", str(other))  # what a fetch that failed after init leaves behind
+    result = run_cli("checkout", "--repo-url", remote.url, "--revision", second, "--dest", str(other))
+    assert result.code == 0, result.err
+    assert git(other, "rev-parse", "HEAD") == second

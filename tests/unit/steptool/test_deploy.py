@@ -302,3 +302,12 @@ def test_a_secret_echoed_by_a_remote_is_masked(token_dir: Path) -> None:
         "remote: bad token *** for https://***@h/r"
     assert redact.scrub("Authorization: Bearer abc.def") == "Authorization: Bearer ***"
     redact.forget_all()
+
+
+def test_the_commit_time_may_be_githubs_iso_timestamp(gitops, source) -> None:
+    _remote, shas = source
+    assert run_cli(*deploy_args(gitops, shas[2], DIGEST_B, "--source-time", "2023-11-15T00:16:40+02:00")).code == 0
+    assert record(gitops)["time"] == 1700000200
+    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-time", "2023-11-14T22:15:00Z"))
+    assert result.code == 0 and result.out.startswith("luban-step: Not deploying ")
+    assert run_cli(*deploy_args(gitops, shas[0], DIGEST_A, "--source-time", "yesterday")).code == 2

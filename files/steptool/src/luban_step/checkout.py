@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,29 @@ class CheckoutRequest:
     credentials_dir: str | None = None
 
 
+def _already_checked_out(dest: Path, sha: str, protocol: str) -> bool:
+    """A retried step finds its own work: reuse a clean checkout of ``sha``, clear a failed start.
+
+    Anything else in ``dest`` is left alone (and refused by the caller).
+    """
+    if not (dest / ".git").is_dir():
+        return False
+    git = Git(dest, git_env({}, protocol))
+    head = git.run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], "rev-parse", check=False)
+    if head.returncode != 0:
+        if [p.name for p in dest.iterdir()] == [".git"]:  # init done, fetch failed: start over
+            shutil.rmtree(dest / ".git")
+        return False
+    clean = git.run(["status", "--porcelain", "--untracked-files=all"], "status", check=False)
+    return head.stdout.strip() == sha and clean.returncode == 0 and clean.stdout == ""
+
+
 def checkout(request: CheckoutRequest) -> str:
     url = validate.git_url(request.repo_url, "--repo-url")
     sha = validate.sha(request.revision, "--revision")
     dest = Path(request.dest)
+    if _already_checked_out(dest, sha, url.scheme):
+        return notice("checked-out", sha=sha, path=dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StepError("dest-not-empty", path=dest)
     dest.mkdir(parents=True, exist_ok=True)
