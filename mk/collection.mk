@@ -5,7 +5,7 @@ test-plugins-unit: venv ## plugin unit tests: language selection, builder.toml, 
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit/plugins
 
 .PHONY: test-collection
-test-collection: venv ## collection QA: ansible-lint, ansible-test sanity, galaxy build+install+playbook
+test-collection: venv ## collection QA: ansible-lint, ansible-test sanity + integration, galaxy build+install+playbook
 	tests/collection/qa.sh
 
 .PHONY: lint

@@ -3,7 +3,7 @@
 # user gets it (ansible-galaxy build + install, then a playbook using its plugins and a role by
 # FQCN from the installed tarball only).
 #
-# usage: qa.sh [lint] [sanity] [galaxy]      (no argument: all three; each step reports its time)
+# usage: qa.sh [lint] [sanity] [integration] [galaxy]   (no argument: all; each reports its time)
 # Every step runs even when an earlier one fails, so one run shows every problem.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,7 +11,7 @@ here="$repo/tests/collection"
 cache=${LUBAN_CACHE:-$HOME/.cache/luban-ci}
 ca_bundle=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint sanity galaxy)
+[ ${#steps[@]} -gt 0 ] || steps=(lint sanity integration galaxy)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -35,6 +35,14 @@ sanity() {
     printf '[global]\ncert = %s\n' "$ca_bundle" >"$home/.config/pip/pip.conf"
   fi
   (cd "$target" && HOME="$home" ansible-test sanity --venv --requirements --python 3.12 --color no)
+}
+
+# The ansible-test integration targets (tests/integration/targets), run on the controller with the
+# tooling venv's Ansible: they need no containers and no extra packages.
+integration() {
+  local target
+  target=$("$here/stage.sh" "$cache/collection-qa/sanity") || return 1
+  (cd "$target" && ansible-test integration --local --python 3.12 --color no)
 }
 
 galaxy() {
