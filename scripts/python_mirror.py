@@ -227,6 +227,35 @@ def build(interp: Interpreter, out: Path, arch: str) -> dict:
     }
 
 
+def verify(out: Path, minors: list[str], uv: str) -> None:
+    """Install each packed CPython with real uv through the mirror settings and run it.
+
+    Also checks that every ELF file of the installed tree resolves its libraries inside the tree or
+    to glibc: what a minimal glibc image provides.
+    """
+    with tempfile.TemporaryDirectory(prefix="python-mirror-verify-") as tmp:
+        env = dict(
+            os.environ,
+            UV_PYTHON_DOWNLOADS_JSON_URL=(out / "download-metadata.json").resolve().as_uri(),
+            UV_PYTHON_INSTALL_MIRROR=out.resolve().as_uri(),
+            UV_PYTHON_INSTALL_DIR=str(Path(tmp) / "pythons"),
+            UV_CACHE_DIR=str(Path(tmp) / "cache"),
+        )
+        for mm in minors:
+            subprocess.run([uv, "python", "install", mm, "--no-bin", "--quiet"], env=env, check=True)
+            found = subprocess.run([uv, "python", "find", "--managed-python", mm], env=env, check=True, capture_output=True, text=True)
+            exe = Path(found.stdout.strip())
+            check = "import ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, uuid, json, venv; print(ssl.OPENSSL_VERSION)"
+            subprocess.run([str(exe), "-c", check], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"})
+            tree = exe.resolve().parent.parent
+            for path in sorted(tree.rglob("*")):
+                if path.is_file() and not path.is_symlink() and is_elf(path):
+                    for soname, resolved in needed_libs(path).items():
+                        if not GLIBC_LIBS.match(soname) and not resolved.resolve().is_relative_to(tree):
+                            raise SystemExit(f"error: {path} loads {resolved} from outside the Python tree")
+            print(f"verified: uv installs and runs CPython {mm} from the mirror", file=sys.stderr)
+
+
 def write_if_changed(path: Path, text: str) -> None:
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
@@ -238,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=Path.home() / ".pyenv" / "versions", help="folder of CPython installs")
     parser.add_argument("--minors", default="3.11,3.12,3.13", help="comma-separated X.Y to pack (newest patch of each)")
     parser.add_argument("--out", type=Path, default=cache / "python-mirror", help="mirror folder")
+    parser.add_argument("--verify-with", metavar="UV", help="after packing, install and run each Python with this uv")
     args = parser.parse_args(argv)
     if shutil.which("patchelf") is None:
         print("error: patchelf is needed (Debian: apt-get install patchelf)", file=sys.stderr)
@@ -266,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         "UV_PYTHON_INSTALL_MIRROR": args.out.resolve().as_uri(),
     }
     write_if_changed(args.out / "env", "".join(f"{k}={v}\n" for k, v in env.items()))
+    if args.verify_with:
+        verify(args.out, sorted(found, key=lambda v: tuple(map(int, v.split(".")))), args.verify_with)
     sys.stdout.write("".join(f"{k}={v}\n" for k, v in env.items()))
     return 0
 

@@ -86,6 +86,10 @@ def test_locked_uv_app(workspace) -> None:
     # Reproducible bytecode: unchecked-hash pycs (flags == 1) throughout the venv.
     pycs = list((layers / "venv").rglob("*.pyc"))
     assert pycs and {int.from_bytes(p.read_bytes()[4:8], "little") for p in pycs} == {1}
+    # Launch layers hold nothing the run user could modify.
+    writable = [p for p in (layers / "python").rglob("*") if not p.is_symlink() and p.stat().st_mode & 0o002]
+    writable += [p for p in (layers / "venv").rglob("*") if not p.is_symlink() and p.stat().st_mode & 0o002]
+    assert writable == []
     # The app is left as it was, and no binding content reached a layer or the log.
     assert sorted(p.relative_to(ws.app) for p in ws.app.rglob("*") if "__pycache__" not in p.parts and ".egg-info" not in str(p)) == before
     grep = subprocess.run(["grep", "-rl", "luban-python-secrets", str(layers)], capture_output=True, text=True)

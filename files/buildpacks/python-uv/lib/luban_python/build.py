@@ -69,6 +69,16 @@ def preflight(ctx: Context) -> tuple[Project, PythonRequest, bool]:
     return project, request, defaulted
 
 
+def remove_uv_bookkeeping(directory: Path) -> None:
+    """uv's lock files (world-writable) and scratch dirs have no place in a launch layer."""
+    for name in (".lock", ".temp", ".gitignore"):
+        path = directory / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def install_uv(ctx: Context, secrets_env: Mapping[str, str]) -> tuple[Path, str]:
     source = uv.choose(ctx.buildpack_dir, ctx.target.arch, ctx.env)
     layer = Layer(ctx.layers_dir, "uv", build=True, launch=False, cache=False)
@@ -116,6 +126,7 @@ def install_python(ctx: Context, uv_bin: Path, uv_version: str, version: str, en
         result = ctx.runner(args, env, ctx.app_dir, True)
         if result.code != 0:
             raise uv.classify_python_failure(result, version, f"linux-{ctx.target.uv_arch}-gnu")
+        remove_uv_bookkeeping(layer.path)
     found = sorted(p for p in layer.path.glob(f"cpython-{version}-*/bin/python{minor}") if not p.parent.parent.is_symlink())
     if not found:
         raise BuildpackError("python_install_failed", version=version, detail=f"no python{minor} under {layer.path} after the install")
@@ -160,6 +171,7 @@ def install_dependencies(ctx: Context, project: Project, uv_bin: Path, uv_versio
             if not had_lock and lock.exists():
                 lock.unlink()  # resolved for this build only: the app is not modified
         ctx.runner([uv_cmd, "cache", "prune", "--ci", "--quiet"], run_env, ctx.app_dir, True)
+        remove_uv_bookkeeping(venv.path)
     venv.write(metadata)
     # `bin/` of the layer is put on PATH by the lifecycle; the rest is our launch environment.
     venv.env("VIRTUAL_ENV", str(venv.path), "override")
