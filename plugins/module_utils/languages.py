@@ -158,6 +158,10 @@ MESSAGES: dict[str, str] = {
         "3.11). The project descriptor must be read to honour its settings. Run language selection "
         "with Python 3.11 or later."
     ),
+    "project_escapes": (
+        "{path} is a symbolic link leading outside the checkout. A build only reads the repository it "
+        "was asked to build. Replace the link with the project descriptor itself."
+    ),
     "project_unreadable": (
         "Cannot read {path}: {detail}. The project descriptor must be readable to honour its "
         "settings. Fix the file's permissions or remove it."
@@ -343,7 +347,7 @@ def select_language(
         raise LanguageSelectionError("checkout_missing", checkout=str(checkout))
     relative = _safe_app_path(app_path)
     app_dir = _resolve_app_dir(root, relative, app_path)
-    override = _read_project_descriptor(app_dir / PROJECT_DESCRIPTOR, relative)
+    override = _read_project_descriptor(app_dir / PROJECT_DESCRIPTOR, relative, root.resolve())
     by_name = {lang.name: lang for lang in languages}
     supported = ", ".join(by_name)
     if override.language is not None:
@@ -396,10 +400,12 @@ class _Override:
     builder: str | None = None
 
 
-def _read_project_descriptor(path: Path, relative: str) -> _Override:
+def _read_project_descriptor(path: Path, relative: str, real_root: Path) -> _Override:
     if not path.is_file():
         return _Override()
     shown = _display(relative)
+    if real_root not in path.resolve().parents:
+        raise LanguageSelectionError("project_escapes", path=shown)
     if tomllib is None:
         raise LanguageSelectionError("toml_unavailable", path=shown, python=sys.version.split()[0])
     try:

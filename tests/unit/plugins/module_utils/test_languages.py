@@ -224,6 +224,24 @@ def test_project_toml_unreadable(tmp_path: Path) -> None:
     assert error(select_language, tmp_path).code == "project_unreadable"
 
 
+def test_project_toml_symlink_leaving_the_checkout(tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    write(tmp_path / "secret.toml", 'token = "x"\n')
+    write(checkout / "api" / "uv.lock")
+    (checkout / "api" / "project.toml").symlink_to(tmp_path / "secret.toml")
+    assert str(error(select_language, checkout, "api")) == (
+        "api/project.toml is a symbolic link leading outside the checkout. A build only reads the "
+        "repository it was asked to build. Replace the link with the project descriptor itself."
+    )
+
+
+def test_project_toml_symlink_inside_the_checkout_is_read(tmp_path: Path) -> None:
+    write(tmp_path / "shared.toml", '[_]\nschema-version = "0.2"\n[io.luban-ci]\nlanguage = "python"\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "project.toml").symlink_to("../shared.toml")
+    assert select_language(tmp_path, "app").source == "project.toml"
+
+
 def test_checkout_missing(tmp_path: Path) -> None:
     assert str(error(select_language, tmp_path / "nope")) == (
         "The checkout %s is not a directory. Language detection reads the cloned repository, so it "
