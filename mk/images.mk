@@ -25,7 +25,7 @@ build-app: venv docker-engine registry python-mirror ## build one app: make buil
 	ansible-playbook -i inventories/local playbooks/build_app.yml -e app="$(APP)"
 
 test-images: venv docker-engine tools registry python-mirror ## real images: Molecule default + pytest image tests
-	cd molecule/.. && molecule test -s default
-	$(PYTHON) -m pytest -q tests/images
+	$(BIN)/molecule test -s default
+	$(BIN)/pytest -q -p no:cacheprovider tests/images
 
 TEST_TIERS += test-images
