@@ -65,10 +65,11 @@ class Workspace:
     def detect(self) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(BUILDPACK / "bin" / "detect")], cwd=self.app, env=self.env(), capture_output=True, text=True, timeout=60)
 
-    def build(self) -> subprocess.CompletedProcess[str]:
+    def build(self, path: str | None = None) -> subprocess.CompletedProcess[str]:
         # The lifecycle hands build the buildpack plan (the entries this buildpack provides).
         (self.root / "bp-plan.toml").write_text('[[entries]]\nname = "python"\n')
-        result = subprocess.run([str(BUILDPACK / "bin" / "build")], cwd=self.app, env=self.env(), capture_output=True, text=True, timeout=600)
+        env = self.env() | ({"PATH": path} if path else {})
+        result = subprocess.run([str(BUILDPACK / "bin" / "build")], cwd=self.app, env=env, capture_output=True, text=True, timeout=600)
         print(result.stdout, result.stderr)
         return result
 

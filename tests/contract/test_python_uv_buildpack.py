@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
 from conftest import ARCH, Workspace
 
 BP_ENV = ["VIRTUAL_ENV", "LANG", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"]
@@ -143,6 +145,20 @@ def test_requirements_app_and_a_requirements_change(workspace) -> None:
     assert "Reusing the python layer" in second.stdout
     assert "Building the venv layer: dependency files changed" in second.stdout
     assert set(sbom_components(ws.layers / "venv.sbom.cdx.json")) == {"idna", "itsdangerous"}
+
+
+def test_buildpack_runs_on_the_build_image_python_3_11(workspace) -> None:
+    """AL2023's build image offers python3.11 (Debian's twin: python3 3.11): the minimum supported."""
+    python311 = shutil.which("python3.11", path="/usr/bin:/bin")
+    if python311 is None:
+        pytest.fail("this machine has no /usr/bin/python3.11 (Debian bookworm's python3) to prove the minimum")
+    ws = workspace("requirements_basic")
+    shims = ws.root / "only-python311"
+    shims.mkdir()
+    (shims / "python3.11").symlink_to(python311)
+    result = ws.build(path=f"{shims}:/usr/bin:/bin")
+    assert result.returncode == 0, result.stderr
+    assert toml(ws.layers / "python.toml")["metadata"]["python"] == "3.13.0"
 
 
 def test_pyproject_without_lock_warns_and_leaves_the_app_alone(workspace) -> None:
