@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build an offline CPython mirror that uv installs from, out of CPythons already on this machine.
 
 uv normally downloads python-build-standalone ``install_only`` archives from GitHub.  Air-gapped
