@@ -133,7 +133,7 @@ def git_http_server():
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                path, _, query = self.path.partition("?")
+                path, _sep, query = self.path.partition("?")
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 env = {
                     **os.environ, "GIT_PROJECT_ROOT": str(bare.parent), "GIT_HTTP_EXPORT_ALL": "1",
@@ -144,10 +144,10 @@ def git_http_server():
                     "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
                 }
                 done = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
-                head, _, payload = done.stdout.partition(b"\r\n\r\n")
+                head, _sep, payload = done.stdout.partition(b"\r\n\r\n")
                 status, headers = 200, []
                 for line in head.decode().split("\r\n"):
-                    name, _, value = line.partition(":")
+                    name, _sep, value = line.partition(":")
                     if name.lower() == "status":
                         status = int(value.split()[0])
                     elif name:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import string
-from pathlib import Path
-
 import pytest
 
 from conftest import STEPTOOL_SRC
@@ -19,152 +17,194 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               deployed="d" * 40, ref="main", state="success", context="luban-ci/build", delay=2)
 
 ERRORS = {
-    'invalid-sha': (2,
+    'invalid-sha': (
+        2,
         "--opt 'bad value' is not a commit SHA. Every step of a run must see the same exact commit, so "
         "only a full SHA is accepted. Pass the 40-character hexadecimal SHA of the commit (the webhook's "
         'head commit id).'),
-    'invalid-repo': (2,
+    'invalid-repo': (
+        2,
         "--opt 'bad value' is not an OWNER/NAME repository. The name reaches API paths and commit "
         "messages, so the owner may hold letters, digits and '-', the name letters, digits, '-', '_' and "
         "'.'. Pass it as GitHub shows it, for example acme/shop."),
-    'invalid-git-url': (2,
+    'invalid-git-url': (
+        2,
         "--opt 'bad value' is not an accepted git URL: it is wrong. Use https://HOST/OWNER/NAME.git, "
         'ssh://git@HOST/OWNER/NAME.git or git@HOST:OWNER/NAME.git.'),
-    'credentials-in-url': (2,
+    'credentials-in-url': (
+        2,
         '--opt carries a user name or password inside the URL. URLs end up in logs and in .git/config, so'
         ' luban-step never accepts credentials there. Remove them from the URL and mount them as a secret'
         " in --credentials-dir ('token' or 'ssh-privatekey')."),
-    'invalid-api-url': (2,
+    'invalid-api-url': (
+        2,
         "--opt 'bad value' is not an accepted API base URL: it is wrong. Use https://api.github.com, or "
         'https://HOST/api/v3 for GitHub Enterprise Server.'),
-    'invalid-target-url': (2,
+    'invalid-target-url': (
+        2,
         "--opt 'bad value' is not an accepted link: it is wrong. GitHub shows it as the status's Details "
         'link, so it must be an absolute http(s) URL without spaces or control characters.'),
-    'invalid-path': (2,
+    'invalid-path': (
+        2,
         "--opt 'bad value' is not an accepted path: it is wrong. Paths are relative to a repository, so "
         "'..', absolute paths, control characters and shell metacharacters are refused. Pass a plain "
         'relative path such as apps/shop/overlays/prod.'),
-    'invalid-ref': (2,
+    'invalid-ref': (
+        2,
         "--opt 'bad value' is not an accepted git ref name: it is wrong. Pass a branch or tag name such "
         'as main, release/1.2 or refs/tags/v1.2.0.'),
-    'invalid-image': (2,
+    'invalid-image': (
+        2,
         "--opt 'bad value' is not an image pinned by digest. Deployments name images by digest so that "
         "exactly what was built is what runs. Pass REPOSITORY@sha256:DIGEST, as written by 'luban-step "
         "digest' to DIR/image."),
-    'invalid-image-name': (2,
+    'invalid-image-name': (
+        2,
         "--opt 'bad value' is not an accepted image name: it is wrong. It must equal the image name used "
         "in the manifests (the 'name' of the kustomization's images entry), for example quay.io/acme/shop"
         ' or shop.'),
-    'invalid-repository': (2,
+    'invalid-repository': (
+        2,
         "--opt 'bad value' is not an accepted image repository: it is wrong. Pass a repository without "
         'tag or digest, for example quay.io/acme/shop.'),
-    'invalid-state': (2,
+    'invalid-state': (
+        2,
         "--opt 'bad value' is not a commit status state. GitHub knows exactly four states. Pass one of "
         'pending, success, failure, error.'),
     'invalid-text': (2, "--opt 'bad value' is not accepted: it is wrong. Pass a short single-line label."),
-    'git-missing': (3,
+    'git-missing': (
+        3,
         'The git command was not found on PATH. luban-step drives the git CLI for checkout and deploy, so'
         ' its image must provide git. Run the step in an image whose run image includes git (see '
         'docs/step-tool.md).'),
-    'unreadable-file': (3,
+    'unreadable-file': (
+        3,
         "--opt '/mnt/x' cannot be read: Permission denied. The step expects it to be mounted into the "
         'pod. Check the volume and the path given.'),
-    'no-credentials': (3,
+    'no-credentials': (
+        3,
         "--credentials-dir '/mnt/x' holds neither 'token' nor 'ssh-privatekey'. The step needs one of "
         "them to reach the repository. Mount the secret with the key 'token' (HTTPS) or 'ssh-privatekey' "
         "(SSH, plus 'known_hosts')."),
-    'credentials-mismatch': (3,
+    'credentials-mismatch': (
+        3,
         "The repository URL uses https, but --credentials-dir '/mnt/x' holds no 'token'. The credential "
         "must match the transport. Mount 'token' or change the URL."),
-    'missing-known-hosts': (3,
+    'missing-known-hosts': (
+        3,
         "--credentials-dir '/mnt/x' holds 'ssh-privatekey' but no 'known_hosts'. Without it the server's "
         "identity cannot be verified, and luban-step never trusts an unknown host key. Add the server's "
         'known_hosts lines (ssh-keyscan HOST, checked) to the secret.'),
-    'empty-secret': (3,
+    'empty-secret': (
+        3,
         "The secret file '/mnt/x' is empty. An empty credential can only fail later with a confusing "
         'error. Fill the secret key, or leave the file out to go anonymous.'),
-    'token-over-http': (3,
+    'token-over-http': (
+        3,
         "Refusing to send the token in '/mnt/x' over plain http to 'git.example.org'. A token sent "
         'without TLS can be read on the way. Use an https:// URL.'),
-    'languages-missing': (3,
+    'languages-missing': (
+        3,
         'The language selection code (languages.py of the luban.ci collection) is not installed beside '
         "luban-step. The step tool reuses the collection's implementation, which is added when the image "
         "source is assembled. Build the image from 'make steptool-src' output (out/steptool), or put the "
         "collection's plugins/module_utils on PYTHONPATH."),
-    'registry-invalid': (3,
+    'registry-invalid': (
+        3,
         "The language registry '/mnt/x' is not usable: Permission denied. It must be the JSON list "
         'written by the luban.ci.language_registry filter (the language ConfigMap). Check the ConfigMap '
         'mounted at that path.'),
     'language-selection': (3, 'A message from languages.py.'),
-    'source-missing': (3,
+    'source-missing': (
+        3,
         "--source '/mnt/x' is not a directory. detect reads the checkout written by 'luban-step "
         "checkout'. Check that both steps mount the same volume at the same path."),
-    'source-commit-missing': (3,
+    'source-commit-missing': (
+        3,
         "--source-dir '/mnt/x' does not hold the commit 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'. The "
         "commit's time decides whether a deploy moves forward, so it must come from the checkout of that "
         "commit. Pass the directory written by 'luban-step checkout' for the same SHA, or leave "
         '--source-dir out.'),
-    'dest-not-empty': (3,
+    'dest-not-empty': (
+        3,
         "--dest '/mnt/x' exists and is not empty. A checkout into leftover files could mix two sources. "
         'Give an empty or new directory.'),
-    'outputs-unwritable': (3,
+    'outputs-unwritable': (
+        3,
         "Cannot write the output '/mnt/x': Permission denied. Argo reads step outputs from files. Check "
         'that --outputs names a writable directory.'),
-    'report-invalid': (3,
+    'report-invalid': (
+        3,
         "The lifecycle report '/mnt/x' is not valid TOML: Permission denied. The creator writes it with "
         "-report after a successful export. Check the build step's log."),
-    'report-no-digest': (3,
+    'report-no-digest': (
+        3,
         "The lifecycle report '/mnt/x' has no [image] digest. The export did not push an image to a "
         "registry (a daemon export, or a failed export). Check the build step's log and that it exports "
         'to a registry.'),
-    'invalid-digest': (3,
+    'invalid-digest': (
+        3,
         "The lifecycle report '/mnt/x' gives the digest 'bad value', which is not sha256:<64 hex>. Only a"
         " registry digest can pin a deployment. Check the lifecycle version and the build step's log."),
-    'kustomization-missing': (3,
+    'kustomization-missing': (
+        3,
         "kustomization.yaml does not exist in '/mnt/x' on branch 'main' of the GitOps repository. "
         'luban-step edits an existing kustomization and never creates one. Commit a kustomization.yaml at'
         ' that path first.'),
-    'kustomization-invalid': (3,
+    'kustomization-invalid': (
+        3,
         "kustomization.yaml in '/mnt/x' on branch 'main' cannot be edited: Permission denied. Fix the "
         'file in the GitOps repository.'),
-    'git-failed': (4,
+    'git-failed': (
+        4,
         'git fetch failed with exit code 128: fatal: boom. Check the URL, the credentials and that the '
         'server is reachable, then retry the step.'),
-    'revision-not-found': (4,
+    'revision-not-found': (
+        4,
         "The commit 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' could not be fetched from "
         "'https://h/x.git': fatal: boom. The server does not have it (a typo, or the commit was "
         'force-pushed away). Check the SHA; a newer push starts a new run anyway.'),
-    'head-mismatch': (4,
+    'head-mismatch': (
+        4,
         "After checkout HEAD is 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', not the requested "
         "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'. The files on disk are not the commit that was asked "
         'for, so the run stops. Retry the step; if it persists, check the remote.'),
-    'branch-missing': (4,
+    'branch-missing': (
+        4,
         "Branch 'main' does not exist in the GitOps repository 'https://h/x.git'. luban-step commits to "
         'an existing branch and never creates one. Create the branch or fix --gitops-branch.'),
-    'push-rejected': (4,
+    'push-rejected': (
+        4,
         "The GitOps repository refused the push to 'main': fatal: boom. Check that the credentials may "
         'push to that branch and that branch protection allows it.'),
-    'push-race-exhausted': (4,
+    'push-race-exhausted': (
+        4,
         "The push to 'main' was overtaken by other pushes 5 times in a row. Other runs keep updating the "
         'GitOps repository faster than this one can rebase. Retry the step.'),
-    'api-unauthorized': (4,
+    'api-unauthorized': (
+        4,
         "GitHub answered 401 (fatal: boom) for 'https://h/x.git'. The token in '/mnt/x' is wrong, expired"
         ' or revoked. Renew the token and update the secret.'),
-    'api-forbidden': (4,
+    'api-forbidden': (
+        4,
         "GitHub answered 403 (fatal: boom) for 'https://h/x.git'. The token may not write commit statuses"
         " to this repository, or a rate limit was hit. Grant the token 'Commit statuses: write' (or "
         'repo:status) on the repository, or wait for the limit to reset.'),
-    'api-not-found': (4,
+    'api-not-found': (
+        4,
         "GitHub answered 404 (fatal: boom) for 'https://h/x.git'. The repository or commit does not "
         "exist, or the token cannot see it. Check --repo, --sha, --api-url and the token's repository "
         'access.'),
-    'api-invalid': (4,
+    'api-invalid': (
+        4,
         "GitHub answered 422 (fatal: boom) for 'https://h/x.git'. It refused the status's content (GitHub"
         ' keeps at most 1000 statuses per commit and context). Check the state, context and target URL.'),
-    'api-unexpected': (4,
+    'api-unexpected': (
+        4,
         "GitHub answered 128 (fatal: boom) for 'https://h/x.git', which the statuses API does not "
         'document for this call. Check --api-url points at the REST API root.'),
-    'api-unavailable': (4,
+    'api-unavailable': (
+        4,
         "GitHub could not be reached at 'https://h/x.git' after 5 attempts: fatal: boom. The server or "
         'the network failed. Retry later; check proxies and --api-url.'),
 }
@@ -203,7 +243,7 @@ NOTICES_EXPECTED = {
 
 
 def _fields(template: str) -> dict[str, object]:
-    return {name: SAMPLE[name] for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {part[1]: SAMPLE[part[1]] for part in string.Formatter().parse(template) if part[1]}
 
 
 @pytest.mark.parametrize("key", sorted(CATALOG))
@@ -233,3 +273,11 @@ def test_values_are_shown_on_one_line_and_bounded() -> None:
     assert shown("a\nb\tc\u202e\u00e9'") == "'a\\nb\\tc\\u202e\\xe9\\''"
     long = shown("x" * 5000)
     assert long == "'" + "x" * 200 + "...(5000 characters)'"
+
+
+def test_the_user_documentation_lists_every_catalog_entry() -> None:
+    docs = (STEPTOOL_SRC.parents[2] / "docs" / "step-tool.md").read_text(encoding="utf-8")
+    for key, entry in CATALOG.items():
+        assert re.search(r"^\| `%s` +\| %d +\|" % (re.escape(key), entry.exit), docs, re.M), key
+    for key in NOTICES:
+        assert "`%s`" % key in docs, key

@@ -278,8 +278,8 @@ def test_a_new_image_entry_is_added_when_the_name_is_not_listed(gitops, source) 
     assert len(data["images"]) == 3
 
 
-def test_deploy_over_https_with_a_token_pushes_and_never_shows_it(gitops, source, token_dir: Path,
-                                                                   git_http_server) -> None:
+def test_deploy_over_https_with_a_token_pushes_and_never_shows_it(
+        gitops, source, token_dir: Path, git_http_server) -> None:
     from conftest import TOKEN
 
     _remote, shas = source

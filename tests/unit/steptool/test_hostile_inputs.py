@@ -142,8 +142,8 @@ def test_unicode_in_free_text_is_sent_as_is() -> None:
     ("--repo-url", "https://github.com/" + "x" * 5000, "it is longer than 2048 characters"),
     ("--revision", "f" * 100_000, "is not a commit SHA"),
 ])
-def test_very_long_values_are_refused_with_a_bounded_message(option: str, value: str, reason: str,
-                                                              tmp_path: Path) -> None:
+def test_very_long_values_are_refused_with_a_bounded_message(
+        option: str, value: str, reason: str, tmp_path: Path) -> None:
     result = refused(option, value, tmp_path, reason)
     assert len(result.err) < 1000
     assert "...(%d characters)" % len(value) in result.err

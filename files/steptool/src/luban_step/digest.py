@@ -44,7 +44,7 @@ def read_report(path: Path) -> Report:
 
 def repository_of(tag: str) -> str:
     """quay.io:443/acme/shop:1.0 -> quay.io:443/acme/shop (a ':' after the last '/' is the tag)."""
-    head, _, last = tag.rpartition("/")
+    head, _sep, last = tag.rpartition("/")
     name = last.split(":", 1)[0]
     return head + "/" + name if head else name
 
