@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import write_app
+from bp_helpers import write_app
 from luban_python import uv
 from luban_python.errors import BuildpackError
 

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ARCH, Workspace
+from contract_support import ARCH, Workspace
 
 BP_ENV = ["VIRTUAL_ENV", "LANG", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_app
+from bp_helpers import write_app
 from luban_python import detect
 from luban_python.env import merged_env, read_platform_env, target_from_env
 

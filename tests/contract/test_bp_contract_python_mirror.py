@@ -11,7 +11,7 @@ import sys
 import tarfile
 import urllib.parse
 
-from conftest import MIRROR, REPO
+from contract_support import MIRROR, REPO
 
 KEYS = {"name", "arch", "os", "libc", "major", "minor", "patch", "prerelease", "url", "sha256", "variant", "build"}
 PBS = "https://github.com/astral-sh/python-build-standalone/releases/download/"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_app
+from bp_helpers import write_app
 from luban_python.processes import Process, collect, parse_procfile
 
 

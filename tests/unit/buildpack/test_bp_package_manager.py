@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_app
+from bp_helpers import write_app
 from luban_python.package_manager import Manager, detect_project
 
 PYPROJECT = '[project]\nname = "app"\nversion = "1"\ndependencies = []\n\n[project.scripts]\nserve = "app:main"\n'

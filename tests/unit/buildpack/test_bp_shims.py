@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import BUILDPACK_SRC, REPO
+from bp_helpers import BUILDPACK_SRC, REPO
 from luban_python.errors import CATALOG
 
 

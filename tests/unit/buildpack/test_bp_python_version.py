@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, write_app
+from bp_helpers import TODAY, write_app
 from luban_python.python_version import (
     minor_allowed, parse_python_version_file, resolve, satisfies, supported_minors,
 )

@@ -4,7 +4,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import write_app
+from bp_helpers import write_app
 from luban_python import bindings
 from luban_python.bindings import Secrets, find_bindings
 from luban_python.errors import BuildpackError
