@@ -4,6 +4,7 @@ PYTHON_MIRROR := $(LUBAN_CACHE)/python-mirror
 
 .PHONY: buildpacks
 buildpacks: venv ## package the Python (uv) buildpack into out/buildpacks/python-uv
+	@source scripts/lib.sh && apt_install unzip
 	$(BIN)/ansible-playbook playbooks/buildpacks.yml
 
 .PHONY: python-mirror
