@@ -29,7 +29,7 @@ from ansible_collections.luban.ci.plugins.module_utils.languages import (
 MODULE_UTILS = Path(languages.__file__).resolve().parent
 SUPPORTED_SIGNS = (
     "python: pyproject.toml, uv.lock, requirements.txt, .python-version, setup.py, setup.cfg, "
-    "Pipfile, Pipfile.lock, poetry.lock, runtime.txt"
+    "Pipfile, Pipfile.lock, poetry.lock, runtime.txt, main.py, app.py, manage.py"
 )
 GO = {"name": "go", "detect": ["go.mod"], "builder": "b/go:1", "template": "luban-build-go"}
 
@@ -48,7 +48,7 @@ def error(func, *args) -> LanguageSelectionError:
 
 @pytest.mark.parametrize(
     "sign",
-    ["pyproject.toml", "uv.lock", "requirements.txt", ".python-version", "setup.py", "Pipfile", "runtime.txt"],
+    ["pyproject.toml", "uv.lock", "requirements.txt", ".python-version", "setup.py", "Pipfile", "runtime.txt", "app.py"],
 )
 def test_each_python_sign_selects_python(tmp_path: Path, sign: str) -> None:
     write(tmp_path / sign)
@@ -454,3 +454,13 @@ def test_every_catalog_code_is_documented() -> None:
 
     missing = [code for code in list(languages.MESSAGES) + list(builder_toml.MESSAGES) if "`%s`" % code not in docs]
     assert missing == []
+
+
+def test_python_signs_are_the_python_buildpacks_detect_signs() -> None:
+    """An app the buildpack would take must never be turned away by language selection."""
+    detect_py = Path(__file__).resolve().parents[4] / "files/buildpacks/python-uv/lib/luban_python/detect.py"
+    if not detect_py.is_file():
+        pytest.skip("the python-uv buildpack source is not in this tree")
+    namespace: dict = {}
+    exec(compile(detect_py.read_text(encoding="utf-8"), str(detect_py), "exec"), namespace)  # stdlib-only module
+    assert set(namespace["SIGNS"]) == set(DEFAULT_REGISTRY[0].detect)
