@@ -67,6 +67,11 @@ ERRORS = {
         2,
         "--opt 'bad value' is not an accepted image repository: it is wrong. Pass a repository without "
         'tag or digest, for example quay.io/acme/shop.'),
+    'invalid-time': (
+        2,
+        "--opt 'bad value' is not a commit time. It orders deployments, so it must be exact. Pass seconds "
+        "since the epoch, or ISO 8601 with an offset such as the push payload's head_commit.timestamp "
+        "(2026-11-24T05:00:00+01:00); an empty value means unknown."),
     'invalid-state': (
         2,
         "--opt 'bad value' is not a commit status state. GitHub knows exactly four states. Pass one of "

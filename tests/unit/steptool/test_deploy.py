@@ -310,4 +310,28 @@ def test_the_commit_time_may_be_githubs_iso_timestamp(gitops, source) -> None:
     assert record(gitops)["time"] == 1700000200
     result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-time", "2023-11-14T22:15:00Z"))
     assert result.code == 0 and result.out.startswith("luban-step: Not deploying ")
-    assert run_cli(*deploy_args(gitops, shas[0], DIGEST_A, "--source-time", "yesterday")).code == 2
+    refused = run_cli(*deploy_args(gitops, shas[0], DIGEST_A, "--source-time", "yesterday"))
+    assert refused.code == 2
+    assert refused.err.startswith("luban-step: error: --source-time 'yesterday' is not a commit time.")
+    assert run_cli(*deploy_args(gitops, shas[0], DIGEST_A, "--source-time", "")).code == 0  # unknown: deploys
+
+
+def test_a_kustomization_that_is_not_yaml_is_reported(gitops, source) -> None:
+    commit(gitops.work, {PATH + "/kustomization.yaml": "images: [unclosed\n"}, "broken", 1_600_000_100)
+    gitops.push()
+    _remote, shas = source
+    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A))
+    assert result.code == 3
+    assert result.err.startswith("luban-step: error: kustomization.yaml in '%s' on branch 'main' cannot be "
+                                 "edited: it is not valid YAML (" % PATH)
+    assert result.err.endswith("Fix the file in the GitOps repository.\n")
+
+
+def test_a_source_dir_without_the_commit_is_reported(gitops, source, tmp_path: Path) -> None:
+    _remote, shas = source
+    other = make_remote(tmp_path, "other")
+    commit(other.work, {"x": "y"}, "x", 1_700_000_000)
+    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-dir", str(other.work)))
+    assert result.code == 3
+    assert result.err.startswith("luban-step: error: --source-dir '%s' does not hold the commit '%s'."
+                                 % (other.work, shas[1]))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 
 from luban_step import __version__, redact
 from luban_step.checkout import CheckoutRequest, checkout
@@ -20,24 +19,6 @@ PREFIX = "luban-step: "
 
 def _say(line: str) -> None:
     print(PREFIX + redact.scrub(line), file=sys.stderr, flush=True)
-
-
-def _commit_time(value: str) -> int | None:
-    """Epoch seconds, or ISO 8601 as GitHub's push payload gives it (head_commit.timestamp).
-
-    Empty means unknown, so a template may pass a payload field that some events lack.
-    """
-    if value == "":
-        return None
-    if value.isdigit() and len(value) <= 12:
-        return int(value)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected epoch seconds or an ISO 8601 time with offset") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError("expected epoch seconds or an ISO 8601 time with offset")
-    return int(moment.timestamp())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -73,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--source-ref", required=True, help="branch or tag of the source commit")
     cmd.add_argument("--credentials-dir", help="mounted secret with 'token' or 'ssh-privatekey'")
     cmd.add_argument("--source-dir", help="the source checkout: gives commit time and ancestry")
-    cmd.add_argument("--source-time", type=_commit_time,
+    cmd.add_argument("--source-time",
                      help="the source commit time: epoch seconds or ISO 8601 (head_commit.timestamp)")
 
     cmd = commands.add_parser("status", help="set a GitHub commit status")

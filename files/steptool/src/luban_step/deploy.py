@@ -43,7 +43,7 @@ class DeployRequest:
     source_ref: str
     credentials_dir: str | None = None
     source_dir: str | None = None
-    source_time: int | None = None
+    source_time: str | int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,11 @@ def decide(recorded: Deployed | None, repo: str, ref: str, sha: str, when: int |
     return Order("unknown")
 
 
-def _source_facts(request: DeployRequest, sha: str, protocol_env: dict[str, str]) -> tuple[int | None, Ancestry]:
+def _source_facts(request: DeployRequest, sha: str, given_time: int | None,
+                  protocol_env: dict[str, str]) -> tuple[int | None, Ancestry]:
     """Commit time of ``sha`` and an ancestry oracle, from the source checkout when given."""
     if not request.source_dir:
-        return request.source_time, lambda older, newer: None
+        return given_time, lambda older, newer: None
     source = Git(Path(request.source_dir), protocol_env)
     shown = source.run(["show", "-s", "--format=%ct", sha], "show (--source-dir)", check=False)
     when = int(shown.stdout.strip()) if shown.returncode == 0 and shown.stdout.strip().isdigit() else None
@@ -98,7 +99,7 @@ def _source_facts(request: DeployRequest, sha: str, protocol_env: dict[str, str]
         done = source.run(["merge-base", "--is-ancestor", older, newer], "merge-base", check=False)
         return {0: True, 1: False}.get(done.returncode)  # 128: a commit is not in the (shallow) clone
 
-    return when if request.source_time is None else request.source_time, ancestry
+    return when if given_time is None else given_time, ancestry
 
 
 def _message(request: DeployRequest, sha: str, path: str, image: str) -> str:
@@ -127,11 +128,12 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
     source_repo = validate.repo_slug(request.source_repo, "--source-repo")
     sha = validate.sha(request.source_sha, "--source-sha")
     ref = validate.ref_name(request.source_ref, "--source-ref")
+    given_time = validate.commit_time(request.source_time, "--source-time")
     image = repository + "@" + digest
 
     with tempfile.TemporaryDirectory(prefix="luban-step-") as scratch:
         auth = git_auth(url, request.credentials_dir, Path(scratch))
-        when, ancestry = _source_facts(request, sha, git_env({}, "file"))
+        when, ancestry = _source_facts(request, sha, given_time, git_env({}, "file"))
         work = Path(scratch) / "gitops"
         work.mkdir()
         git = Git(work, git_env(auth.env, url.scheme))

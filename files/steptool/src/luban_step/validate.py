@@ -11,6 +11,7 @@ import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from luban_step.errors import StepError
@@ -237,6 +238,25 @@ def image_by_digest(value: str, option: str) -> tuple[str, str]:
 
 def is_digest(value: str) -> bool:
     return bool(_DIGEST.fullmatch(value))
+
+
+def commit_time(value: str | int | None, option: str) -> int | None:
+    """Epoch seconds, or ISO 8601 with an offset as GitHub's push payload gives it
+    (head_commit.timestamp). Empty means unknown, so a template may pass a field some events lack.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    if value.isascii() and value.isdigit() and len(value) <= 12:
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value) if len(value) <= 40 else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise StepError("invalid-time", option=option, value=value)
+    return int(moment.timestamp())
 
 
 def state(value: str, option: str) -> str:

@@ -1,0 +1,74 @@
+"""Which credential goes with which URL, and the refusals when they do not fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from luban_step.credentials import git_auth
+from luban_step.errors import StepError
+from luban_step.validate import git_url
+
+
+def _auth(url: str, secret: Path | None, tmp_path: Path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return git_auth(git_url(url, "--repo-url"), str(secret) if secret else None, scratch)
+
+
+def _refusal(url: str, secret: Path | None, tmp_path: Path) -> StepError:
+    with pytest.raises(StepError) as caught:
+        _auth(url, secret, tmp_path)
+    return caught.value
+
+
+def test_no_credentials_dir_means_anonymous(tmp_path: Path) -> None:
+    assert _auth("https://github.com/acme/shop.git", None, tmp_path).kind == "none"
+
+
+def test_a_token_gives_git_an_askpass_program_and_only_the_token_file_path(tmp_path: Path, token_dir: Path) -> None:
+    from conftest import TOKEN
+
+    auth = _auth("https://github.com/acme/shop.git", token_dir, tmp_path)
+    assert auth.kind == "token"
+    assert set(auth.env) == {"GIT_ASKPASS", "LUBAN_STEP_TOKEN_FILE"}
+    assert all(TOKEN not in value for value in auth.env.values())
+    askpass = Path(auth.env["GIT_ASKPASS"])
+    assert oct(askpass.stat().st_mode & 0o777) == "0o700" and TOKEN not in askpass.read_text()
+
+
+def test_an_empty_credentials_dir_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    error = _refusal("https://github.com/acme/shop.git", empty, tmp_path)
+    assert error.key == "no-credentials" and error.exit_code == 3
+
+
+def test_an_ssh_key_for_an_https_url_is_a_mismatch(tmp_path: Path) -> None:
+    secret = tmp_path / "ssh"
+    secret.mkdir()
+    (secret / "ssh-privatekey").write_text("key material 0123456789")
+    error = _refusal("https://github.com/acme/shop.git", secret, tmp_path)
+    assert error.message == ("The repository URL uses https, but --credentials-dir '%s' holds no 'token'. The "
+                             "credential must match the transport. Mount 'token' or change the URL." % secret)
+
+
+def test_an_empty_token_file_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "blank"
+    secret.mkdir()
+    (secret / "token").write_text("\n")
+    error = _refusal("https://github.com/acme/shop.git", secret, tmp_path)
+    assert error.message == ("The secret file '%s' is empty. An empty credential can only fail later with a "
+                             "confusing error. Fill the secret key, or leave the file out to go anonymous."
+                             % (secret / "token"))
+
+
+@pytest.mark.parametrize("url", ["https://x-access-token:ghp_abc@github.com/acme/shop.git",
+                                 "https://ghp_abc@github.com/acme/shop.git",
+                                 "ssh://git:pw@github.com/acme/shop.git"])
+def test_credentials_inside_a_url_are_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(StepError) as caught:
+        git_url(url, "--repo-url")
+    assert caught.value.key == "credentials-in-url"
+    assert "ghp_abc" not in caught.value.message and "pw" not in caught.value.message.replace("password", "")
