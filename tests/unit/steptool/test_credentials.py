@@ -38,10 +38,17 @@ def test_a_token_gives_git_an_askpass_program_and_only_the_token_file_path(tmp_p
     assert oct(askpass.stat().st_mode & 0o777) == "0o700" and TOKEN not in askpass.read_text()
 
 
-def test_an_empty_credentials_dir_is_refused(tmp_path: Path) -> None:
+def test_an_empty_credentials_dir_is_an_optional_secret_that_is_absent(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
-    empty.mkdir()
-    error = _refusal("https://github.com/acme/shop.git", empty, tmp_path)
+    (empty / "..data").mkdir(parents=True)  # what Kubernetes leaves in a mounted Secret volume
+    assert _auth("https://github.com/acme/shop.git", empty, tmp_path).kind == "none"
+
+
+def test_a_credentials_dir_with_other_keys_is_refused(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "password").write_text("x")
+    error = _refusal("https://github.com/acme/shop.git", wrong, tmp_path)
     assert error.key == "no-credentials" and error.exit_code == 3
 
 

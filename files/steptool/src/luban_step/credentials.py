@@ -64,6 +64,10 @@ def git_auth(url: GitUrl, credentials_dir: str | None, scratch: Path) -> GitAuth
     if not base.is_dir():
         raise StepError("unreadable-file", option="--credentials-dir", path=base,
                         reason="not a directory")
+    if not any(not entry.name.startswith(".") for entry in base.iterdir()):
+        # An optional Secret that does not exist is mounted as an empty directory (Kubernetes keeps
+        # only its hidden ..data entries): a public repository, so git goes anonymous.
+        return GitAuth("none")
     token, key = base / TOKEN, base / SSH_KEY
     if not token.exists() and not key.exists():
         raise StepError("no-credentials", path=base)
