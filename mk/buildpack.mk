@@ -17,8 +17,9 @@ test-buildpack-unit: venv ## buildpack unit tests: every rule and every catalog 
 	PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/unit/buildpack
 
 .PHONY: test-buildpack-contract
-test-buildpack-contract: buildpacks python-mirror ## the packaged bin/detect and bin/build on fixture apps (real uv, PyPI, mirror)
-	LUBAN_BUILDPACK_DIR=$(BUILDPACK_DIR) LUBAN_PYTHON_MIRROR=$(PYTHON_MIRROR) \
+# The lifecycle comes from scripts/tools.sh (images area), which builds the pinned Go tools once.
+test-buildpack-contract: buildpacks python-mirror ## the packaged bin/detect and bin/build on fixture apps (real uv, PyPI, mirror, lifecycle)
+	LUBAN_BUILDPACK_DIR=$(BUILDPACK_DIR) LUBAN_PYTHON_MIRROR=$(PYTHON_MIRROR) LUBAN_LIFECYCLE=$$(scripts/tools.sh)/bin/lifecycle \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/contract
 
 TEST_TIERS += test-buildpack-unit test-buildpack-contract
