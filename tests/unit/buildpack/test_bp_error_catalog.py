@@ -83,6 +83,13 @@ CASES = {
         "or X.Y.Z (for example 3.13 or 3.13.1); \"system\" means a Python installed on the machine, and an "
         "image has none for the app. Write such a version into .python-version.",
     ),
+    ".python-version free-threaded": (
+        {"requirements.txt": "idna\n", ".python-version": "3.13t\n"},
+        {},
+        ".python-version holds an unsupported version: 3.13t: The buildpack accepts a CPython release as X.Y or "
+        "X.Y.Z (for example 3.13 or 3.13.1); \"3.13t\" asks for a free-threaded build, which is not supported. "
+        "Write such a version into .python-version.",
+    ),
     ".python-version with two versions": (
         {"requirements.txt": "idna\n", ".python-version": "3.13\n# the old one\n3.12\n"},
         {},

@@ -28,16 +28,14 @@ def _path(env: dict[str, str], name: str, argv: list[str], index: int) -> Path:
 
 
 def run_detect(argv: list[str]) -> int:
-    env = process_env()
-    platform_dir = _path(env, "CNB_PLATFORM_DIR", argv, 1)
-    plan_path = _path(env, "CNB_BUILD_PLAN_PATH", argv, 2)
+    # Detect needs only the app (cwd) and the plan path; the platform dir matters to build.
+    plan_path = _path(process_env(), "CNB_BUILD_PLAN_PATH", argv, 2)
     signs = detect.detect(Path.cwd())
     if not signs:
         print("No Python app files found (pyproject.toml, uv.lock, requirements.txt, .python-version, ...)")
         return detect.DETECT_FAIL
     plan_path.write_text(tomlw.dumps(detect.plan()), encoding="utf-8")
     print(f"Python app: found {', '.join(signs)}")
-    del platform_dir  # detect reads no platform input; build checks the details
     return detect.DETECT_PASS
 
 

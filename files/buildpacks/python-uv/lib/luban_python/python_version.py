@@ -71,7 +71,7 @@ def _invalid_reason(text: str) -> str:
         return f"\"{text}\" is a pre-release, which is not supported for production images"
     if re.match(r"^[a-z]+-?\d", lowered):
         return f"\"{text}\" names an implementation or a tool's spelling; write only the number"
-    if "t" in lowered and re.match(r"^\d+\.\d+t$", lowered):
+    if re.match(r"^\d+\.\d+(\.\d+)?t$", lowered):
         return f"\"{text}\" asks for a free-threaded build, which is not supported"
     return f"\"{text}\" is not of that form"
 

@@ -51,7 +51,7 @@ def choose(buildpack_dir: Path, arch: str, env: Mapping[str, str]) -> UvSource:
 
 def _wheel_matches(filename: str, version: str, uv_arch: str) -> bool:
     # manylinux wheels carry the glibc-compatible binary; prefer them over musllinux-only ones.
-    return filename.startswith(f"uv-{version}-") and filename.endswith(".whl") and f"manylinux" in filename and uv_arch in filename
+    return filename.startswith(f"uv-{version}-") and filename.endswith(".whl") and "manylinux" in filename and uv_arch in filename
 
 
 def find_wheel(index: str, version: str, uv_arch: str, fetch: Callable[[str, str], bytes]) -> tuple[str, str]:
