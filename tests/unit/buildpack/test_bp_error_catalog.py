@@ -125,6 +125,13 @@ CASES = {
         "images built on it would ship known vulnerabilities. Upgrade the app to a supported version (3.11, "
         "3.12, 3.13, 3.14) and update .python-version.",
     ),
+    "end-of-life 2.7": (
+        {"requirements.txt": "idna\n", ".python-version": "2.7.18\n"},
+        {},
+        "Python 2.7.18 has reached end of life: Python 2.7 stopped receiving security fixes on or before "
+        "2023-06-27, so images built on it would ship known vulnerabilities. Upgrade the app to a supported "
+        "version (3.11, 3.12, 3.13, 3.14) and update .python-version.",
+    ),
     "unknown release line": (
         {"requirements.txt": "idna\n", ".python-version": "3.99\n"},
         {},

@@ -35,5 +35,6 @@ def test_sbom_file_is_deterministic(tmp_path: Path) -> None:
 
 def test_python_sbom_names_cpython() -> None:
     doc = sbom.python_sbom("3.13.0")
-    assert doc["components"] == [{"type": "application", "bom-ref": "pkg:generic/cpython@3.13.0", "name": "cpython", "version": "3.13.0", "purl": "pkg:generic/cpython@3.13.0"}]
+    purl = "pkg:generic/cpython@3.13.0"
+    assert doc["components"] == [{"type": "application", "bom-ref": purl, "name": "cpython", "version": "3.13.0", "purl": purl}]
     json.dumps(doc)

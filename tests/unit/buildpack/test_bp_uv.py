@@ -48,7 +48,8 @@ def test_vendored_uv_is_used_by_default(tmp_path: Path) -> None:
 
 def test_bp_uv_version_switches_to_the_index(tmp_path: Path) -> None:
     write_app(tmp_path, {"vendor/uv/version": "0.13.9\n", "vendor/uv/amd64/uv": "bin"})
-    assert uv.choose(tmp_path, "amd64", {"BP_UV_VERSION": "0.14.0", "BP_UV_INDEX_URL": "https://idx/simple"}) == uv.UvSource("0.14.0", None, "https://idx/simple")
+    env = {"BP_UV_VERSION": "0.14.0", "BP_UV_INDEX_URL": "https://idx/simple"}
+    assert uv.choose(tmp_path, "amd64", env) == uv.UvSource("0.14.0", None, "https://idx/simple")
 
 
 def test_missing_vendored_uv_is_an_error(tmp_path: Path) -> None:

@@ -89,15 +89,15 @@ def request_from_string(text: str, source: str, today: datetime.date) -> PythonR
 
 def check_supported(request: PythonRequest, today: datetime.date) -> None:
     key = (request.major, request.minor)
-    supported = _fmt(supported_minors(today))
+    params = {"version": str(request), "minor": request.minor_str, "supported": _fmt(supported_minors(today)), "source": request.source}
+    oldest = min(EOL_DATES)
+    if key < oldest:
+        raise BuildpackError("python_version_eol", eol=f"or before {EOL_DATES[oldest].isoformat()}", **params)
     eol = EOL_DATES.get(key)
     if eol is None:
-        older = key < min(EOL_DATES)
-        if older:
-            raise BuildpackError("python_version_eol", version=str(request), minor=request.minor_str, eol="long ago", supported=supported, source=request.source)
-        raise BuildpackError("python_version_unknown_minor", version=str(request), minor=request.minor_str, supported=supported, source=request.source)
+        raise BuildpackError("python_version_unknown_minor", **params)
     if eol < today:
-        raise BuildpackError("python_version_eol", version=str(request), minor=request.minor_str, eol=eol.isoformat(), supported=supported, source=request.source)
+        raise BuildpackError("python_version_eol", eol=eol.isoformat(), **params)
 
 
 # --- requires-python: a small PEP 440 subset (release versions only), enough to pick a line ---

@@ -99,7 +99,8 @@ def download(source: UvSource, uv_arch: str, target: Path, fetch: Callable[[str,
         raise BuildpackError("uv_download_failed", version=source.version, index=source.index, detail="BP_UV_INDEX_URL is not an http(s) or file URL")
     url, expected = find_wheel(source.index, source.version, uv_arch, fetch)
     if not expected:
-        raise BuildpackError("uv_download_failed", version=source.version, index=source.index, detail="The index lists no sha256 for the wheel, so it cannot be verified")
+        detail = "The index lists no sha256 for the wheel, so it cannot be verified"
+        raise BuildpackError("uv_download_failed", version=source.version, index=source.index, detail=detail)
     try:
         wheel = fetch(url, "*/*")
     except (OSError, urllib.error.URLError) as exc:
@@ -151,7 +152,11 @@ _UNREACHABLE = re.compile(
     r"network is unreachable|could not connect|client error \(connect\))",
     re.IGNORECASE,
 )
-_NOT_FOUND = re.compile(r"(was not found in the package registry|not found in the provided package locations|no solution found|no matching distribution|no versions of)", re.IGNORECASE)
+_NOT_FOUND = re.compile(
+    r"(was not found in the package registry|not found in the provided package locations|no solution found|"
+    r"no matching distribution|no versions of)",
+    re.IGNORECASE,
+)
 
 
 def classify_dependency_failure(result: Result) -> BuildpackError:
