@@ -1,8 +1,12 @@
 # Images area: the stack, the builder, app builds and the real-image test tier.
 
-.PHONY: docker-engine tools registry stack builder demo build-app test-images
+.PHONY: docker-engine images-host-deps tools registry stack builder demo build-app test-images
 
-docker-engine: ## install and start a Docker engine if none answers
+# debootstrap makes the offline twin's base; curl and git are used by the scripts and build_app.yml.
+images-host-deps:
+	@source scripts/lib.sh && apt_install debootstrap curl git
+
+docker-engine: images-host-deps ## install and start a Docker engine if none answers
 	@scripts/docker-engine.sh
 
 tools: ## build the pinned Go tools (pack, lifecycle archive, registry, crane) into $(LUBAN_CACHE)/tools

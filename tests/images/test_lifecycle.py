@@ -81,16 +81,47 @@ def _user(engine, image: str) -> str:
     return engine.images.get(image).attrs["Config"]["User"]
 
 
-def test_cluster_path_bare_creator_without_docker_socket(builder, engine, container, tmp_path):
+@pytest.fixture
+def private_registry(tools, tmp_path):
+    """A second registry process that requires a login (htpasswd), on a free local port."""
+    import crypt  # noqa: PLC0415  (bcrypt via the system's libxcrypt; deprecated but present in 3.12)
+    import socket
+    import time
+    import warnings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (tmp_path / "htpasswd").write_text("builder:" + crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH)) + "\n")
+    (tmp_path / "config.yml").write_text(
+        "version: 0.1\nlog: {level: warn}\n"
+        f"storage: {{filesystem: {{rootdirectory: {tmp_path}/data}}}}\n"
+        f"http: {{addr: 127.0.0.1:{port}}}\n"
+        f"auth: {{htpasswd: {{realm: luban, path: {tmp_path}/htpasswd}}}}\n")
+    registry = subprocess.Popen([str(Path(tools.crane).with_name("registry")), "serve", str(tmp_path / "config.yml")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/v2/"]).stdout == "401":
+            break
+        time.sleep(0.2)
+    yield f"127.0.0.1:{port}", ("builder", "s3cret")
+    registry.terminate()
+    registry.wait()
+
+
+def test_cluster_path_bare_creator_without_docker_socket(builder, engine, container, tools, private_registry, tmp_path):
     """What the Argo workflow runs: the builder image's creator as the builder's user, no Docker
-    socket, registry credentials from a mounted docker config, pushing to the registry."""
+    socket, registry credentials from a mounted docker config, pushing to a registry that
+    requires them."""
+    registry, (user, password) = private_registry
     app = tmp_path / "workspace"
     shutil.copytree(EXAMPLES / "web-flask", app)
-    os.chmod(app, 0o777)
     docker_config = tmp_path / "docker"
     docker_config.mkdir()
-    auth = base64.b64encode(b"luban:not-checked-by-this-registry").decode()
-    (docker_config / "config.json").write_text(json.dumps({"auths": {REGISTRY: {"auth": auth}}}))
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    (docker_config / "config.json").write_text(json.dumps({"auths": {registry: {"auth": auth}}}))
     platform = tmp_path / "platform"
     (platform / "env").mkdir(parents=True)
     (platform / "env" / "UV_PYTHON_DOWNLOADS_JSON_URL").write_text("file:///luban/python-mirror/download-metadata.json")
@@ -101,24 +132,35 @@ def test_cluster_path_bare_creator_without_docker_socket(builder, engine, contai
     shutil.copy("/etc/ssl/certs/ca-certificates.crt", binding / "ca-certificates.crt")
     for p in [tmp_path, *tmp_path.rglob("*")]:
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
-    os.chmod(app, 0o777)
-    target = f"{REGISTRY}/tests/cluster-path:1"
-    logs = engine.containers.run(
+    target = f"{registry}/tests/cluster-path:1"
+    # Without credentials the registry refuses: the push below can only work with the mounted config.
+    anonymous = run([tools.crane, "catalog", registry], env={**os.environ, "DOCKER_CONFIG": str(tmp_path / "none")})
+    assert anonymous.returncode != 0
+    ctr = engine.containers.run(
         builder["image"],
         entrypoint=["/cnb/lifecycle/creator"],
         command=["-app", "/workspace", "-platform", "/platform", "-run-image", builder["run_image"],
                  "-log-level", "info", target],
         user=f"{builder['uid']}:{builder['gid']}",
         environment={"DOCKER_CONFIG": "/docker-config", "CNB_PLATFORM_API": "0.14"},
-        volumes={str(app): {"bind": "/workspace", "mode": "rw"},
+        volumes={str(app): {"bind": "/workspace", "mode": "ro"},
                  str(docker_config): {"bind": "/docker-config", "mode": "ro"},
                  str(platform): {"bind": "/platform", "mode": "ro"},
                  str(CACHE / "python-mirror"): {"bind": "/luban/python-mirror", "mode": "ro"}},
-        network_mode="host", remove=True, stdout=True, stderr=True,
-    ).decode()
-    assert "/var/run/docker.sock" not in logs
-    _, url = container(target)
+        network_mode="host", detach=True,
+    )
+    code = ctr.wait()["StatusCode"]
+    logs = ctr.logs().decode()
+    mounts = [m["Destination"] for m in ctr.attrs["Mounts"]]
+    ctr.remove()
+    assert code == 0, logs[-4000:]
+    assert "/var/run/docker.sock" not in mounts
+    # Move the image to the open registry with the same credentials, then run it.
+    local = f"{REGISTRY}/tests/cluster-path:1"
+    run([tools.crane, "copy", target, local], env={**os.environ, "DOCKER_CONFIG": str(docker_config)}, check=True)
+    c, url = container(local)
     assert http_get(url)["app"] == "web-flask"
+    assert c.attrs["Config"]["User"].split(":")[0] != builder["uid"]
 
 
 def test_stale_lock_fails_build_app_with_the_buildpacks_message(builder, tmp_path):
