@@ -85,8 +85,9 @@ def test_a_missing_language_template_is_caught(argo_validate: Path, manifests_di
     assert all("luban-build-go" in f["error"] for f in failures)
 
 
-def test_a_sensor_trigger_without_a_known_dependency_is_refused(argo_validate: Path, manifests_dir: Path, tmp_path: Path) -> None:
+def test_a_sensor_trigger_with_an_unknown_operation_is_refused(argo_validate: Path, manifests_dir: Path, tmp_path: Path) -> None:
     root = _copy_with(manifests_dir, tmp_path, "argo_events/40-sensor-github.yaml",
-                      lambda d: d["spec"]["triggers"][0]["template"]["k8s"]["parameters"][0]["src"].update(dependencyName="nope"))
+                      lambda d: d["spec"]["triggers"][0]["template"]["k8s"].update(operation="replace"))
     (failure,) = _failures(argo_validate, root)
     assert failure["check"] == "argo-events-validate"
+    assert "unknown operation type replace" in failure["error"]

@@ -68,7 +68,7 @@ def test_argo_expressions_of_the_workflow_templates_survive_verbatim(manifests_d
     }
     for source, outputs in sources.items():
         expected = set(ARGO_EXPR.findall((ROLES / "argo_workflows" / "templates" / source).read_text()))
-        assert len(expected) > 10, f"{source}: too few Argo expressions found; the test lost its subject"
+        assert len(expected) >= 4, f"{source}: too few Argo expressions found; the test lost its subject"
         rendered: set[str] = set()
         for out in outputs:
             rendered |= set(ARGO_EXPR.findall((manifests_dir / "argo_workflows" / out).read_text()))

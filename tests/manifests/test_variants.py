@@ -24,12 +24,13 @@ def test_organization_hook_creation_on_ghes(variant_manifests: Path) -> None:
 def test_pack_engine_is_opt_in_and_marked_privileged(docs, variant_manifests: Path) -> None:
     default_build = one(docs, "WorkflowTemplate", "luban-build-python").body
     assert "annotations" not in default_build["metadata"]
-    assert default_build["spec"]["templates"][1]["container"]["command"] == ["/cnb/lifecycle/creator"]
+    (build,) = default_build["spec"]["templates"]
+    assert build["container"]["command"] == ["/cnb/lifecycle/creator"]
 
     variant = load_docs(variant_manifests)
     pack_build = one(variant, "WorkflowTemplate", "luban-build-python").body
     assert pack_build["metadata"]["annotations"]["luban.ci/privileged"].startswith("true")
-    create = next(t for t in pack_build["spec"]["templates"] if t["name"] == "create")
+    (create,) = pack_build["spec"]["templates"]
     assert create["sidecars"][0]["securityContext"]["privileged"] is True
     ns = one(variant, "Namespace", "luban-ci").body["metadata"]["labels"]
     assert ns["pod-security.kubernetes.io/enforce"] == "privileged"

@@ -14,7 +14,6 @@ import (
 	snvalidate "github.com/argoproj/argo-events/pkg/reconciler/sensor"
 	wfv1 "github.com/argoproj/argo-workflows/v4/pkg/apis/workflow/v1alpha1"
 	"github.com/argoproj/argo-workflows/v4/util/logging"
-	"github.com/argoproj/argo-workflows/v4/workflow/templateresolution"
 	"github.com/argoproj/argo-workflows/v4/workflow/validate"
 	apierr "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/Knetic/govaluate"
-	eventsdata "github.com/argoproj/argo-events/pkg/eventsources/events"
 	aev1 "github.com/argoproj/argo-events/pkg/apis/events/v1alpha1"
+	eventsdata "github.com/argoproj/argo-events/pkg/eventsources/events"
 	"github.com/argoproj/argo-events/pkg/sensors/dependencies"
 	"github.com/argoproj/argo-events/pkg/sensors/triggers"
 	standardk8s "github.com/argoproj/argo-events/pkg/sensors/triggers/standard-k8s"
@@ -181,7 +181,7 @@ func simulate(dir, casesFile string) (any, bool, error) {
 			for eventName := range es.Spec.Github {
 				event := &aev1.Event{
 					Context: &aev1.EventContext{
-						ID: c.Delivery, Source: es.Name, Subject: eventName, Type: string(aev1.GitHubEvent),
+						ID: c.Delivery, Source: es.Name, Subject: eventName, Type: string(aev1.GithubEvent),
 						SpecVersion: "1.0", DataContentType: "application/json", Time: metav1.Time{Time: time.Now()},
 					},
 					Data: data,
