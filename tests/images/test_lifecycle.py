@@ -66,7 +66,14 @@ def test_rebase_onto_a_patched_run_image_without_rebuilding(flask_app, builder, 
         f"FROM {run_image}\nUSER 0\nRUN echo patched > /etc/luban-patch\nUSER {_user(engine, run_image)}\n")
     engine.images.build(path=str(tmp_path), tag=patched, rm=True)
     engine.images.push(patched)
-    result = run([tools.pack, "rebase", built.tag, "--run-image", patched, "--publish", "--pull-policy", "if-not-present"])
+    # Publish the patch under the run image's own name (what a stack update does), rebase without
+    # naming the run image, then put the original back for the other tests.
+    original = run([tools.crane, "digest", run_image], check=True).stdout.strip()
+    try:
+        run([tools.crane, "copy", patched, run_image], check=True)
+        result = run([tools.pack, "rebase", built.tag, "--publish", "--pull-policy", "always"])
+    finally:
+        run([tools.crane, "copy", f"{run_image.rsplit(':', 1)[0]}@{original}", run_image], check=True)
     assert result.returncode == 0, result.stdout + result.stderr
     digest = run([tools.crane, "digest", built.tag], check=True).stdout.strip()
     assert digest != built.digest
