@@ -24,9 +24,9 @@ builder: venv docker-engine registry ## build the stack and the builder
 demo: venv docker-engine tools registry python-mirror ## the main job: stack, buildpack, builder and an example app, built, run, probed
 	ansible-playbook -i inventories/local playbooks/site.yml
 
-build-app: venv docker-engine registry python-mirror ## build one app: make build-app APP=PATH_OR_GIT_URL[@REF]
-	@test -n "$(APP)" || { echo "usage: make build-app APP=PATH_OR_GIT_URL[@REF]" >&2; exit 2; }
-	ansible-playbook -i inventories/local playbooks/build_app.yml -e app="$(APP)"
+build-app: venv docker-engine registry python-mirror ## build one app: make build-app APP=PATH_OR_GIT_URL[@REF] [APP_PATH=dir]
+	@test -n "$(APP)" || { echo "usage: make build-app APP=PATH_OR_GIT_URL[@REF] [APP_PATH=subdir]" >&2; exit 2; }
+	ansible-playbook -i inventories/local playbooks/build_app.yml -e app="$(APP)" -e app_path="$(or $(APP_PATH),.)"
 
 test-images: venv docker-engine tools registry python-mirror ## real images: Molecule default + pytest image tests
 	$(BIN)/molecule test -s default
