@@ -20,12 +20,25 @@ $(ARGO_VALIDATE):
 	    -ldflags '-X google.golang.org/protobuf/reflect/protoregistry.conflictPolicy=warn' -o $@ . ; \
 	  echo "argo-validate built in $$(( $$(date +%s) - start ))s -> $@"
 
+CRD_SCHEMAS_SRC := tests/manifests/crd-schemas
+CRD_SCHEMAS := $(LUBAN_CACHE)/bin/crd-schemas-$(shell cat $(CRD_SCHEMAS_SRC)/go.mod $(CRD_SCHEMAS_SRC)/go.sum $(CRD_SCHEMAS_SRC)/*.go 2>/dev/null | sha256sum | cut -c1-12)
+SCHEMAS_DIR := $(OUT)/schemas
+
+$(CRD_SCHEMAS):
+	@mkdir -p $(dir $@)
+	@start=$$(date +%s); cd $(CRD_SCHEMAS_SRC) && $(GO) build -mod=readonly -trimpath -o $@ . ; \
+	  echo "crd-schemas built in $$(( $$(date +%s) - start ))s -> $@"
+
+.PHONY: schemas
+schemas: $(CRD_SCHEMAS) ## JSON Schemas (unknown fields refused) for Argo CD and Gateway API objects, from their Go types
+	@$(CRD_SCHEMAS) $(SCHEMAS_DIR)
+
 .PHONY: argo-validate
 argo-validate: $(ARGO_VALIDATE) ## build the Go helper that runs Argo's validation and Sensor code
 
 .PHONY: test-manifests
-test-manifests: manifests argo-validate ## offline tier: Argo's own validators, webhook payloads through the Sensor, schemas, policy
-	LUBAN_MANIFESTS=$(MANIFESTS_DIR) ARGO_VALIDATE=$(ARGO_VALIDATE) \
+test-manifests: manifests argo-validate schemas ## offline tier: Argo's own validators, webhook payloads through the Sensor, schemas, policy
+	LUBAN_MANIFESTS=$(MANIFESTS_DIR) ARGO_VALIDATE=$(ARGO_VALIDATE) LUBAN_SCHEMAS=$(SCHEMAS_DIR) \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/manifests
 
 .PHONY: test-cluster
