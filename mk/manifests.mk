@@ -43,6 +43,10 @@ test-manifests: manifests argo-validate schemas ## offline tier: Argo's own vali
 
 .PHONY: test-cluster
 test-cluster: venv ## Molecule `cluster`: apply the roles to the current kubeconfig's cluster and verify
+	@$(PYTHON) molecule/cluster/reachable.py || { \
+	  echo "test-cluster: no Kubernetes cluster is reachable from the current kubeconfig, so nothing"; \
+	  echo "was applied or verified. Point KUBECONFIG at a cluster (OrbStack: enable Kubernetes) and retry."; \
+	  exit 1; }
 	$(BIN)/molecule test -s cluster
 
 # `make test` runs the cluster tier only when a cluster answers; otherwise it says so loudly.

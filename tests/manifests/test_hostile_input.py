@@ -93,3 +93,18 @@ def test_odd_but_legal_repo_names_become_safe_names_and_paths(
         assert ".." not in path and re.fullmatch(r"apps/[a-z0-9-]+", path), path
         assert re.fullmatch(r"quay\.io/example/[a-z0-9-]+", fired["parameters"]["image-repository"])
     assert results["dots"]["fired"][0]["parameters"]["gitops-path"] == "apps/a-b"
+
+
+@pytest.mark.parametrize("app_path", ["../other-repo", "/etc", "app/../../x", "app\nx", "app;rm -rf /"])
+def test_an_app_path_leaving_the_repository_is_refused_at_render_time(tmp_path: Path, app_path: str) -> None:
+    import subprocess
+
+    from conftest import REPO
+
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "inventories/orbstack", "playbooks/manifests.yml",
+         "-e", json.dumps({"luban_manifests_dir": str(tmp_path), "argo_events_app_path": app_path})],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode != 0
+    assert "keep argo_events_app_path a relative path inside the repository" in proc.stdout

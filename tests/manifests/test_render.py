@@ -88,3 +88,19 @@ def test_workflow_name_and_status_expressions_are_intact(docs: list[Doc]) -> Non
     assert state == "{{=workflow.status == 'Succeeded' ? 'success' : (workflow.status == 'Failed' ? 'failure' : 'error')}}"
     status = next(t for t in ci["spec"]["templates"] if t["name"] == "status")
     assert "--target-url=https://argo.example.com/workflows/{{workflow.namespace}}/{{workflow.name}}" in status["container"]["args"]
+
+
+def test_argo_versions_are_pinned_once_and_the_validators_use_the_same() -> None:
+    """Role defaults name the Argo releases; the Go helpers import exactly those."""
+    import yaml
+
+    defaults = {r: yaml.safe_load((ROLES / r / "defaults" / "main.yml").read_text())
+                for r in ("argo_workflows", "argo_events", "argocd_apps")}
+    validate_mod = (REPO / "tests" / "manifests" / "argo-validate" / "go.mod").read_text()
+    schemas_mod = (REPO / "tests" / "manifests" / "crd-schemas" / "go.mod").read_text()
+    assert f"github.com/argoproj/argo-workflows/v4 {defaults['argo_workflows']['argo_workflows_version']}\n" in validate_mod
+    assert f"github.com/argoproj/argo-events {defaults['argo_events']['argo_events_version']}\n" in validate_mod
+    assert f"github.com/argoproj/argo-cd/v3 {defaults['argocd_apps']['argocd_apps_version']}\n" in schemas_mod
+    assert defaults["argo_workflows"]["argo_workflows_version"].startswith("v4.")
+    assert defaults["argo_events"]["argo_events_version"].startswith("v1.9.")
+    assert defaults["argocd_apps"]["argocd_apps_version"].startswith("v3.")
