@@ -4,10 +4,11 @@ MANIFESTS_DIR := $(OUT)/manifests/orbstack
 GO ?= $(firstword $(wildcard /usr/local/go/bin/go) go)
 ARGO_VALIDATE_SRC := tests/manifests/argo-validate
 # Argo Workflows and Argo Events both link an HDFS client registering the same protobuf names;
-# the conflict policy is relaxed to a warning (the helper never touches HDFS).
+# their registration conflict is ignored (the helper never touches HDFS).
+ARGO_VALIDATE_LDFLAGS := -X google.golang.org/protobuf/reflect/protoregistry.conflictPolicy=ignore
 # Built into the cache, keyed by the helper's sources and pins; Go's module and build caches stay
 # in their defaults (~/go/pkg/mod, ~/.cache/go-build) which outlive a fresh clone.
-ARGO_VALIDATE := $(LUBAN_CACHE)/bin/argo-validate-$(shell cat $(ARGO_VALIDATE_SRC)/go.mod $(ARGO_VALIDATE_SRC)/go.sum $(ARGO_VALIDATE_SRC)/*.go 2>/dev/null | sha256sum | cut -c1-12)
+ARGO_VALIDATE := $(LUBAN_CACHE)/bin/argo-validate-$(shell (echo '$(ARGO_VALIDATE_LDFLAGS)'; cat $(ARGO_VALIDATE_SRC)/go.mod $(ARGO_VALIDATE_SRC)/go.sum $(ARGO_VALIDATE_SRC)/*.go) 2>/dev/null | sha256sum | cut -c1-12)
 
 .PHONY: manifests
 manifests: venv ## render the orbstack inventory's cluster resources into out/manifests/orbstack (no cluster)
@@ -17,7 +18,7 @@ manifests: venv ## render the orbstack inventory's cluster resources into out/ma
 $(ARGO_VALIDATE):
 	@mkdir -p $(dir $@)
 	@start=$$(date +%s); cd $(ARGO_VALIDATE_SRC) && $(GO) build -mod=readonly -trimpath \
-	    -ldflags '-X google.golang.org/protobuf/reflect/protoregistry.conflictPolicy=warn' -o $@ . ; \
+	    -ldflags '$(ARGO_VALIDATE_LDFLAGS)' -o $@ . && \
 	  echo "argo-validate built in $$(( $$(date +%s) - start ))s -> $@"
 
 CRD_SCHEMAS_SRC := tests/manifests/crd-schemas
@@ -26,7 +27,7 @@ SCHEMAS_DIR := $(OUT)/schemas
 
 $(CRD_SCHEMAS):
 	@mkdir -p $(dir $@)
-	@start=$$(date +%s); cd $(CRD_SCHEMAS_SRC) && $(GO) build -mod=readonly -trimpath -o $@ . ; \
+	@start=$$(date +%s); cd $(CRD_SCHEMAS_SRC) && $(GO) build -mod=readonly -trimpath -o $@ . && \
 	  echo "crd-schemas built in $$(( $$(date +%s) - start ))s -> $@"
 
 .PHONY: schemas
