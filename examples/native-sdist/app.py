@@ -2,6 +2,7 @@
 
 import json
 import os
+from importlib.metadata import distribution
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import markupsafe
@@ -13,6 +14,9 @@ class Handler(BaseHTTPRequestHandler):
         body = json.dumps({
             "app": "native-sdist",
             "speedups": _speedups.__file__,
+            # A wheel built here is tagged for this platform (linux_x86_64), not manylinux.
+            "wheel_tags": [line.split(": ", 1)[1] for line in distribution("markupsafe").read_text("WHEEL").splitlines()
+                           if line.startswith("Tag: ")],
             "escaped": str(markupsafe.escape("<luban>")),
             "uid": os.getuid(),
         }).encode()

@@ -2,8 +2,9 @@
 # The stack's package step, the only part that differs between base distributions.
 #   luban-packages install PKG...     install packages with the distribution's package manager
 #   luban-packages user NAME UID GID   add a numeric user and group without shadow-utils
-#   luban-packages harden REMOVE_PM    drop caches, setuid/setgid bits and (optionally) the
+#   luban-packages harden REMOVE_PM    clear setuid/setgid bits, drop caches and (optionally) the
 #                                      package manager front-end
+# Plain POSIX sh and coreutils only: AL2023 minimal has no useradd, grep or find by default.
 set -eu
 
 install() {
@@ -23,10 +24,25 @@ install() {
   rm -rf /var/cache/dnf /var/lib/apt/lists/* /var/log/dnf* /var/log/apt /var/cache/apt/*.bin
 }
 
-# Written directly: AL2023 minimal has no useradd, and both distributions read these files alike.
+remove() {
+  if command -v microdnf >/dev/null 2>&1; then
+    rpm -e --nodeps "$@"
+  else
+    dpkg --purge --force-remove-essential --force-depends "$@" >/dev/null
+  fi
+}
+
+# (sh has no local variables: the loop's names must not clash with user()'s.)
+has_group() {
+  while IFS=: read -r _g_name _g_pw g_id _g_rest; do
+    [ "$g_id" = "$1" ] && return 0
+  done </etc/group
+  return 1
+}
+
 user() {
   name=$1 uid=$2 gid=$3
-  grep -q "^cnb:" /etc/group || echo "cnb:x:${gid}:" >>/etc/group
+  has_group "$gid" || echo "cnb:x:${gid}:" >>/etc/group
   echo "${name}:x:${uid}:${gid}:${name}:/home/${name}:/bin/sh" >>/etc/passwd
   if [ -f /etc/shadow ]; then echo "${name}:!:19000::::::" >>/etc/shadow; fi
   mkdir -p "/home/${name}"
@@ -35,15 +51,21 @@ user() {
 }
 
 harden() {
-  if [ "$1" = true ]; then
-    if command -v microdnf >/dev/null 2>&1; then
-      # The rpm database stays, so scanners can still list what the image contains.
-      rpm -e --nodeps microdnf libdnf dnf-data 2>/dev/null || rpm -e --nodeps microdnf
-    elif command -v apt-get >/dev/null 2>&1; then
-      dpkg --purge --force-remove-essential --force-depends apt >/dev/null
-    fi
+  borrowed=""
+  if ! command -v find >/dev/null 2>&1; then
+    install findutils
+    borrowed=findutils
   fi
   find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
+  [ -z "$borrowed" ] || remove "$borrowed"
+  if [ "$1" = true ]; then
+    # The package database stays, so scanners can still list what the image contains.
+    if command -v microdnf >/dev/null 2>&1; then
+      rpm -e --nodeps microdnf libdnf dnf-data 2>/dev/null || rpm -e --nodeps microdnf
+    elif command -v apt-get >/dev/null 2>&1; then
+      remove apt
+    fi
+  fi
   rm -rf /var/cache/* /var/log/* /tmp/* /root/.cache
 }
 
