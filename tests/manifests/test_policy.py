@@ -160,3 +160,16 @@ def test_argocd_applications_sync_automatically(docs: list[Doc]) -> None:
         policy = app.body["spec"]["syncPolicy"]
         assert policy["automated"] == {"prune": True, "selfHeal": True}
         assert "CreateNamespace=true" in policy["syncOptions"]
+
+
+def test_no_container_mounts_over_the_cnb_app_directory(docs: list[Doc]) -> None:
+    # /workspace is the app directory of every image our builder makes (the step tool's included):
+    # a volume mounted there hides the app's own code.
+    mounts = [
+        (wt.name, name, m["mountPath"])
+        for wt in by_kind(docs, "WorkflowTemplate")
+        for name, c, _ in containers(wt)
+        for m in c.get("volumeMounts", [])
+    ]
+    assert mounts
+    assert [m for m in mounts if m[2] == "/workspace" or m[2].startswith("/workspace/")] == []
