@@ -4,7 +4,6 @@ security properties of the images it produces."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
