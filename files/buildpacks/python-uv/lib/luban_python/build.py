@@ -79,6 +79,33 @@ def remove_uv_bookkeeping(directory: Path) -> None:
             path.unlink()
 
 
+def strip_debug_info(ctx: Context, directory: Path, env: Mapping[str, str]) -> None:
+    """Removes the DWARF debug sections of CPython's executables and shared libraries.
+
+    Unstripped builds (pyenv-built mirrors, python-build-standalone's default archives) carry tens of
+    MB of debug information no app uses at run time; the lifecycle restores the python layer from the
+    cache on every build and exports it into every image, so its size is build time and image size.
+    Symbol tables stay (`--strip-debug`), so ctypes and tracebacks are unaffected. Skipped when the
+    build image has no `strip`; a failure leaves the files as uv installed them.
+    """
+    strip = shutil.which("strip", path=env.get("PATH"))
+    if strip is None:
+        return
+    elf = []
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as handle:
+                if handle.read(4) == b"\x7fELF":
+                    elf.append(path)
+    if not elf:
+        return
+    before = sum(p.stat().st_size for p in elf)
+    result = ctx.runner([strip, "--strip-debug", *map(str, elf)], env, ctx.app_dir, False)
+    if result.code == 0:
+        after = sum(p.stat().st_size for p in elf)
+        ctx.log.step(f"Stripped debug information from {len(elf)} files ({before / 1e6:.1f} MB -> {after / 1e6:.1f} MB)")
+
+
 def install_uv(ctx: Context, secrets_env: Mapping[str, str]) -> tuple[Path, str]:
     source = uv.choose(ctx.buildpack_dir, ctx.target.arch, ctx.env)
     layer = Layer(ctx.layers_dir, "uv", build=True, launch=False, cache=False)
@@ -127,6 +154,7 @@ def install_python(ctx: Context, uv_bin: Path, uv_version: str, version: str, en
         if result.code != 0:
             raise uv.classify_python_failure(result, version, f"linux-{ctx.target.uv_arch}-gnu")
         remove_uv_bookkeeping(layer.path)
+        strip_debug_info(ctx, layer.path, env)
     found = sorted(p for p in layer.path.glob(f"cpython-{version}-*/bin/python{minor}") if not p.parent.parent.is_symlink())
     if not found:
         raise BuildpackError("python_install_failed", version=version, detail=f"no python{minor} under {layer.path} after the install")
