@@ -1,0 +1,89 @@
+"""The benchmark's own statistics, log parsing and report (no Docker)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import report  # noqa: E402
+
+LOG = """\
+===> DETECTING
+Timer: Detector ran for 115.972613ms and ended at 2026-11-24T06:16:44Z
+===> RESTORING
+Timer: Restorer ran for 1.377590914s and ended at 2026-11-24T06:16:46Z
+===> BUILDING
+Timer: Builder ran for 1m2.5s and ended at 2026-11-24T06:17:48Z
+## luban/python-uv
+- Checking the app
+  - Package manager: uv with uv.lock
+  - Done (0.0s)
+- Installing Python
+  - Installing CPython 3.12.1 with uv
+  - Done (1.5s)
+- Installing dependencies
+  - Running: uv sync --locked --no-dev --compile-bytecode
+  - Done (20.0s)
+- Writing the SBOM and processes
+  - Done (0.1s)
+"""
+
+
+def test_summary_is_median_with_min_and_max() -> None:
+    assert report.summarize([3.0, 1.0, 2.0, 10.0]) == report.Summary(median=2.5, min=1.0, max=10.0, n=4)
+
+
+def test_summary_refuses_no_runs() -> None:
+    with pytest.raises(ValueError, match="no counted runs"):
+        report.summarize([])
+
+
+def test_ratio_is_luban_over_baseline() -> None:
+    assert report.ratio(1.0, 2.0) == 0.5
+    assert report.ratio(1.0, 0.0) is None
+
+
+def test_case_row_has_the_shape_latest_json_promises() -> None:
+    row = report.case_row("code-change", [2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
+    assert {k: row[k] for k in ("name", "luban_s", "baseline_s", "ratio", "runs")} == {
+        "name": "code-change", "luban_s": 3.0, "baseline_s": 2.0, "ratio": 1.5, "runs": 3}
+    assert (row["luban_min_s"], row["luban_max_s"]) == (2.0, 4.0)
+
+
+@pytest.mark.parametrize("text, seconds", [("1.5s", 1.5), ("812ms", 0.812), ("1m2.5s", 62.5), ("3µs", 3e-6)])
+def test_go_durations(text: str, seconds: float) -> None:
+    assert report.go_duration(text) == pytest.approx(seconds)
+
+
+def test_go_duration_refuses_other_text() -> None:
+    with pytest.raises(ValueError):
+        report.go_duration("1.5 seconds")
+
+
+def test_phase_timers_and_buildpack_sections_are_parsed() -> None:
+    assert report.phase_timers(LOG) == pytest.approx({"Detector": 0.115972613, "Restorer": 1.377590914, "Builder": 62.5})
+    assert report.buildpack_sections(LOG) == {"Checking the app": 0.0, "Installing Python": 1.5,
+                                              "Installing dependencies": 20.0, "Writing the SBOM and processes": 0.1}
+
+
+def test_overhead_is_detect_plus_build_minus_time_in_uv() -> None:
+    row = report.buildpack_overhead(LOG)
+    assert row is not None
+    assert row["in_uv_s"] == 21.5
+    assert row["overhead_s"] == pytest.approx(0.116 + 62.5 - 21.5, abs=0.001)
+
+
+def test_overhead_needs_the_verbose_timers() -> None:
+    assert report.buildpack_overhead("- Installing Python\n  - Done (1.0s)\n") is None
+
+
+def test_markdown_lists_every_case_and_goal() -> None:
+    result = {"machine": {"summary": "2 CPUs"}, "app": "examples/web-flask", "warmup": 1,
+              "cases": [report.case_row("cold", [4.0], [8.0])], "image_bytes": {"luban": 1, "baseline": 2},
+              "same_digest": {"luban": True, "baseline": True}, "goals": {"rebase <= 2 s": True}}
+    text = report.markdown(result)
+    assert "| cold | 4.00 (4.00–4.00) | 8.00 (8.00–8.00) | 0.50x |" in text
+    assert "- rebase <= 2 s: **met**" in text
