@@ -1,7 +1,10 @@
-"""The step tool image, built by the project's own builder with pack, run as the pipeline runs it.
+"""The step tool image as the product builds it and the pipeline runs it.
 
-Needs what the images tier leaves behind (a Docker engine, pack in $LUBAN_CACHE/tools, the builder
-in the local registry). Where any of it is missing the test says which and is skipped.
+The image comes from playbooks/steptool.yml (`make steptool-image`): our builder, `pack build`, on
+the stack's run image variant that carries git and an SSH client. The containers run as the image's
+own non-root user with a read-only root filesystem, /tmp a tmpfs and the workspace at /work (the
+CNB app directory /workspace holds the step tool itself). Needs a Docker engine and the builder in
+the local registry (`make builder`); where either is missing the tests say which and are skipped.
 """
 
 from __future__ import annotations
@@ -10,63 +13,72 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, commit, make_remote
+from conftest import ROOT, TOKEN, commit, git, make_remote
 
 CACHE = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci"))
-PACK = CACHE / "tools" / "current" / "bin" / "pack"
+CRANE = CACHE / "tools" / "current" / "bin" / "crane"
 BUILDER = os.environ.get("LUBAN_STEPTOOL_BUILDER", "127.0.0.1:5000/luban/builder-python:latest")
-MIRROR = CACHE / "python-mirror"
-CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-IMAGE = "luban-step:test"
+RECORD = ROOT / "out" / "steptool.json"
+# ansible-playbook of the tooling venv the tests run from (make test-steptool).
+PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
 def _ok(*argv: str) -> bool:
     return subprocess.run(argv, capture_output=True, check=False).returncode == 0
 
 
-def _docker(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False, **kwargs)
+def _docker(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False, timeout=300)
 
 
 @pytest.fixture(scope="module")
-def image(tmp_path_factory) -> str:
+def record() -> dict[str, str]:
+    """Builds (or finds up to date) the step tool image with the product's playbook; its record."""
     if not shutil.which("docker") or not _ok("docker", "info"):
-        pytest.skip("no Docker engine answers here; the step tool image was not built")
-    if not PACK.exists():
-        pytest.skip("pack is not in %s (make tools); the step tool image was not built" % PACK)
-    if not _ok("docker", "manifest", "inspect", "--insecure", BUILDER) and not _ok("docker", "image", "inspect", BUILDER):
-        pytest.skip("the builder %s is not built yet (make builder); the step tool image was not built" % BUILDER)
-    work = tmp_path_factory.mktemp("image")
-    out = work / "out"
-    subprocess.run(["make", "--no-print-directory", "-s", "steptool-src", "OUT=" + str(out)], cwd=ROOT, check=True,
-                   capture_output=True)
-    argv = [str(PACK), "build", IMAGE, "--path", str(out / "steptool"), "--builder", BUILDER, "--trust-builder",
-            "--pull-policy", "if-not-present", "--network", "host"]
-    if CA_BUNDLE.exists():  # an intercepting proxy's CA reaches uv through the CNB binding
-        binding = work / "bindings" / "ca-certificates"
-        binding.mkdir(parents=True)
-        (binding / "type").write_text("ca-certificates")
-        shutil.copy(CA_BUNDLE, binding / "ca-certificates.crt")
-        argv += ["--volume", "%s:/platform/bindings/ca-certificates" % binding]
-    if (MIRROR / "download-metadata.json").exists():  # no GitHub: uv takes CPython from the mirror
-        argv += ["--volume", "%s:/luban/python-mirror:ro" % MIRROR,
-                 "--env", "UV_PYTHON_DOWNLOADS_JSON_URL=file:///luban/python-mirror/download-metadata.json",
-                 "--env", "UV_PYTHON_INSTALL_MIRROR=file:///luban/python-mirror"]
-    built = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=900)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
-    return IMAGE
+        pytest.skip("no Docker engine answers here, so the step tool image cannot be built or run (make docker-engine)")
+    if not CRANE.exists() or not _ok(str(CRANE), "digest", BUILDER):
+        pytest.skip("the builder %s is not in the registry (make builder), so the step tool image cannot be built"
+                    % BUILDER)
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+           "PATH": str(PLAYBOOK.parent) + os.pathsep + os.environ.get("PATH", "")}
+    built = subprocess.run([str(PLAYBOOK), "-i", "inventories/local", "playbooks/steptool.yml",
+                            "-e", "luban_builder_image=" + BUILDER], cwd=ROOT, env=env, capture_output=True,
+                           text=True, check=False, timeout=1800)
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
+    data = json.loads(RECORD.read_text())
+    pulled = _docker("pull", "-q", data["image"])
+    assert pulled.returncode == 0, pulled.stderr
+    return data
 
 
-def run(image: str, *args: str, volumes: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    """As the workflow runs it: `command: [luban-step]`, read-only root, /tmp a volume, non-root."""
-    flags = ["run", "--rm", "--read-only", "--tmpfs", "/tmp", "--network", "none", "--entrypoint", "luban-step"]
+@pytest.fixture(scope="module")
+def image(record: dict[str, str]) -> str:
+    return record["image"]
+
+
+def run(image: str, *args: str, volumes: tuple[str, ...] = (), entrypoint: str = "luban-step",
+        network: str = "none") -> subprocess.CompletedProcess[str]:
+    """As the workflow runs it: `command: [luban-step]`, the image's own non-root user, read-only
+    root, /tmp a volume."""
+    # /tmp as the pods have it: an emptyDir, which (unlike Docker's default tmpfs) allows exec; the
+    # HTTPS checkout runs its askpass helper from there.
+    flags = ["run", "--rm", "--read-only", "--tmpfs", "/tmp:exec", "--network", network, "--entrypoint", entrypoint]
     for volume in volumes:
         flags += ["-v", volume]
     return _docker(*flags, image, *args)
+
+
+def _workspace(tmp_path: Path) -> Path:
+    """The shared workspace volume: written by the step's non-root user, whatever its uid."""
+    work = tmp_path / "work"
+    work.mkdir()
+    os.chmod(work, 0o777)
+    return work
 
 
 def test_the_image_runs_non_root_with_luban_step_as_its_command(image: str) -> None:
@@ -75,38 +87,73 @@ def test_the_image_runs_non_root_with_luban_step_as_its_command(image: str) -> N
     assert config["Entrypoint"] == ["/cnb/process/luban-step"]
     version = run(image, "--version")
     assert (version.returncode, version.stdout) == (0, "luban-step 0.1.0\n"), version.stderr
+    uid = run(image, "-u", entrypoint="id")
+    assert uid.returncode == 0 and uid.stdout.strip() not in ("", "0"), uid.stdout + uid.stderr
 
 
-def test_detect_and_digest_run_in_the_image(image: str, tmp_path: Path) -> None:
-    work = tmp_path / "work"
-    (work / "src" / "app").mkdir(parents=True)
-    (work / "src" / "app" / "uv.lock").write_text("version = 1\n")
+def test_the_step_image_is_built_on_the_git_run_image_and_the_default_run_image_has_no_git(
+        record: dict[str, str]) -> None:
+    image = record["image"]
+    labels = json.loads(_docker("image", "inspect", image).stdout)[0]["Config"]["Labels"]
+    lifecycle = json.loads(labels["io.buildpacks.lifecycle.metadata"])
+    assert lifecycle["runImage"]["reference"].endswith(record["run_image_digest"]) or \
+        lifecycle["runImage"]["image"] == record["run_image"], lifecycle["runImage"]
+    assert record["run_image"].endswith("-git")
+    version = run(image, "--version", entrypoint="git")
+    assert version.returncode == 0 and version.stdout.startswith("git version "), version.stderr
+    ssh = run(image, "-V", entrypoint="ssh")
+    assert ssh.returncode == 0 and "OpenSSH" in ssh.stderr, ssh.stderr
+
+    # The builder's own run image, the one every app runs on, stays minimal: no git, no ssh.
+    config = json.loads(subprocess.run([str(CRANE), "config", record["builder"]], capture_output=True, text=True,
+                                       check=True).stdout)
+    default_run = json.loads(config["config"]["Labels"]["io.buildpacks.builder.metadata"])["images"][0]["image"]
+    assert default_run != record["run_image"]
+    assert _docker("pull", "-q", default_run).returncode == 0
+    for tool in ("git", "ssh"):
+        missing = _docker("run", "--rm", "--read-only", "--network", "none", "--entrypoint", tool, default_run,
+                          "--version")
+        assert missing.returncode != 0, "%s is in the default run image %s" % (tool, default_run)
+        assert "executable file not found" in missing.stderr, missing.stderr
+
+
+def test_checkout_of_an_exact_sha_then_detect_in_the_image(
+        image: str, tmp_path: Path, token_dir: Path, git_http_server) -> None:
+    remote = make_remote(tmp_path, "app")
+    wanted = commit(remote.work, {"app/uv.lock": "version = 1\n", "app/main.py": "print(1)\n"}, "one",
+                    1_700_000_000)
+    commit(remote.work, {"app/main.py": "print(2)\n"}, "two", 1_700_000_100)
+    remote.push()  # the branch's tip is the second commit: checkout must take the first, exactly
+    # A real smart-HTTP remote on 127.0.0.1 (git http-backend behind token auth), reached from the
+    # container over the host network; the token is a mounted secret, as in the pipeline.
+    url = git_http_server(remote.bare)
+    work = _workspace(tmp_path)
     (work / "registry.json").write_text(json.dumps([{"name": "python", "detect": ["uv.lock"], "builder": "b:1",
                                                      "template": "luban-build-python"}]))
-    (work / "report.toml").write_text('[image]\n  digest = "sha256:%s"\n' % ("e" * 64))
-    os.chmod(work, 0o755)
+    os.chmod(work / "registry.json", 0o644)
+    volumes = ("%s:/work" % work, "%s:/credentials:ro" % token_dir)
+
+    checkout = run(image, "checkout", "--repo-url", url, "--revision", wanted, "--dest", "/work/src",
+                   "--credentials-dir", "/credentials", volumes=volumes, network="host")
+    assert checkout.returncode == 0, checkout.stderr
+    assert TOKEN not in checkout.stdout + checkout.stderr
+    assert (work / "src" / "app" / "main.py").read_text() == "print(1)\n"
+    assert git(work / "src", "-c", "safe.directory=*", "rev-parse", "HEAD") == wanted
+    assert (work / "src" / ".git" / "shallow").read_text().split() == [wanted]
+
     detect = run(image, "detect", "--source", "/work/src", "--app-path", "app", "--registry", "/work/registry.json",
-                 "--outputs", "/tmp/outputs", volumes=("%s:/work:ro" % work,))
+                 "--outputs", "/work/outputs", volumes=volumes)
     assert detect.returncode == 0, detect.stderr
     assert "Selected 'python' (detected)" in detect.stdout
-    digest = run(image, "digest", "--report", "/work/report.toml", "--outputs", "/tmp/o",
-                 "--image-repository", "quay.io/acme/shop", volumes=("%s:/work:ro" % work,))
+    outputs = {name: (work / "outputs" / name).read_text() for name in ("language", "builder", "template", "app-path")}
+    assert outputs == {"language": "python", "builder": "b:1", "template": "luban-build-python", "app-path": "app"}
+
+
+def test_digest_runs_in_the_image(image: str, tmp_path: Path) -> None:
+    work = _workspace(tmp_path)
+    (work / "report.toml").write_text('[image]\n  digest = "sha256:%s"\n' % ("e" * 64))
+    os.chmod(work / "report.toml", 0o644)
+    digest = run(image, "digest", "--report", "/work/report.toml", "--outputs", "/work/o",
+                 "--image-repository", "quay.io/acme/shop", volumes=("%s:/work" % work,))
     assert digest.returncode == 0, digest.stderr
-
-
-def test_checkout_in_the_image_needs_git_from_the_run_image(image: str, tmp_path: Path) -> None:
-    remote = make_remote(tmp_path, "app")
-    sha = commit(remote.work, {"app.py": "print(1)\n"}, "one", 1_700_000_000)
-    remote.push()
-    os.chmod(tmp_path, 0o755)
-    has_git = _docker("run", "--rm", "--entrypoint", "sh", image, "-c", "command -v git").returncode == 0
-    result = run(image, "checkout", "--repo-url", "/repos/app.git", "--revision", sha, "--dest", "/tmp/src",
-                 volumes=("%s:/repos/app.git:ro" % remote.bare,))
-    if has_git:
-        assert result.returncode == 0, result.stderr
-    else:
-        assert result.returncode == 3
-        assert result.stderr == (
-            "luban-step: error: The git command was not found on PATH. luban-step drives the git CLI for "
-            "checkout and deploy, so its image must provide git. Run the step in an image whose run image "
-            "includes git (see docs/step-tool.md).\n")
+    assert (work / "o" / "image").read_text() == "quay.io/acme/shop@sha256:" + "e" * 64
