@@ -103,6 +103,11 @@ def test_the_step_image_is_built_on_the_git_run_image_and_the_default_run_image_
     assert version.returncode == 0 and version.stdout.startswith("git version "), version.stderr
     ssh = run(image, "-V", entrypoint="ssh")
     assert ssh.returncode == 0 and "OpenSSH" in ssh.stderr, ssh.stderr
+    # The stack's hardening covers the added packages too (ssh-keysign is setuid in Debian's package).
+    # As root, so nothing is hidden.
+    setuid = _docker("run", "--rm", "--user", "0", "--network", "none", "--entrypoint", "find", image, "/", "-xdev",
+                     "-type", "f", "-perm", "/6000")
+    assert setuid.returncode == 0 and setuid.stdout == "", setuid.stdout + setuid.stderr
 
     # The builder's own run image, the one every app runs on, stays minimal: no git, no ssh.
     config = json.loads(subprocess.run([str(CRANE), "config", record["builder"]], capture_output=True, text=True,
