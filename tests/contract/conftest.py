@@ -1,3 +1,4 @@
 """Fixtures for the buildpack contract tier; the helpers live in contract_support (unique name)."""
 
-from contract_support import prerequisites, workspace  # noqa: F401  (fixtures, re-exported for pytest)
+# Fixtures, re-exported for pytest.
+from contract_support import prerequisites, workspace  # noqa: F401  # pylint: disable=unused-import

@@ -63,13 +63,13 @@ class Workspace:
         }
 
     def detect(self) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BUILDPACK / "bin" / "detect")], cwd=self.app, env=self.env(), capture_output=True, text=True, timeout=60)
+        return subprocess.run([str(BUILDPACK / "bin" / "detect")], cwd=self.app, env=self.env(), capture_output=True, text=True, timeout=60, check=False)
 
     def build(self, path: str | None = None) -> subprocess.CompletedProcess[str]:
         # The lifecycle hands build the buildpack plan (the entries this buildpack provides).
         (self.root / "bp-plan.toml").write_text('[[entries]]\nname = "python"\n')
         env = self.env() | ({"PATH": path} if path else {})
-        result = subprocess.run([str(BUILDPACK / "bin" / "build")], cwd=self.app, env=env, capture_output=True, text=True, timeout=600)
+        result = subprocess.run([str(BUILDPACK / "bin" / "build")], cwd=self.app, env=env, capture_output=True, text=True, timeout=600, check=False)
         print(result.stdout, result.stderr)
         return result
 
@@ -96,7 +96,7 @@ def workspace(tmp_path: Path):
         ws = Workspace(tmp_path, app)
         # Python from the offline mirror, as an air-gapped user would configure it.
         for line in (MIRROR / "env").read_text().splitlines():
-            name, _, value = line.partition("=")
+            name, _unused, value = line.partition("=")
             ws.platform_env(name, value)
         # This machine reaches PyPI through a TLS-intercepting proxy: trust its CA via a binding.
         binding = ws.platform / "bindings" / "machine-ca"

@@ -47,7 +47,7 @@ def test_archives_have_the_install_only_layout() -> None:
 def test_rerunning_the_mirror_script_changes_nothing() -> None:
     before = {p: p.stat().st_mtime_ns for p in MIRROR.rglob("*") if p.is_file()}
     result = subprocess.run([sys.executable, str(REPO / "scripts/python_mirror.py"), "--out", str(MIRROR)],
-                            capture_output=True, text=True, env=dict(os.environ), timeout=300)
+                            capture_output=True, text=True, env=dict(os.environ), timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert "packing" not in result.stderr
     assert {p: p.stat().st_mtime_ns for p in MIRROR.rglob("*") if p.is_file()} == before

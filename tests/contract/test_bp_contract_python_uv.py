@@ -29,7 +29,7 @@ def launch_env(layers: Path) -> dict[str, str]:
 
 
 def run_in_image(ws: Workspace, *args: str) -> str:
-    result = subprocess.run(list(args), cwd=ws.app, env=launch_env(ws.layers), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(list(args), cwd=ws.app, env=launch_env(ws.layers), capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -83,7 +83,7 @@ def test_locked_uv_app(workspace) -> None:
     assert run_in_image(ws, "python", "-m", "hello.web").startswith("hello.")
     assert run_in_image(ws, "hello-worker") == "worker ran\n"
     assert run_in_image(ws, "python", "-c", "import sys, itsdangerous; print(sys.version_info[:3], sys.prefix)") == f"(3, 12, 1) {layers / 'venv'}\n"
-    assert subprocess.run([str(layers / "venv/bin/python"), "-c", "import iniconfig"], capture_output=True).returncode == 1
+    assert subprocess.run([str(layers / "venv/bin/python"), "-c", "import iniconfig"], capture_output=True, check=False).returncode == 1
 
     # Reproducible bytecode: unchecked-hash pycs (flags == 1) throughout the venv.
     pycs = list((layers / "venv").rglob("*.pyc"))
@@ -94,7 +94,7 @@ def test_locked_uv_app(workspace) -> None:
     assert writable == []
     # The app is left as it was, and no binding content reached a layer or the log.
     assert sorted(p.relative_to(ws.app) for p in ws.app.rglob("*") if "__pycache__" not in p.parts and ".egg-info" not in str(p)) == before
-    grep = subprocess.run(["grep", "-rl", "luban-python-secrets", str(layers)], capture_output=True, text=True)
+    grep = subprocess.run(["grep", "-rl", "luban-python-secrets", str(layers)], capture_output=True, text=True, check=False)
     assert grep.stdout == ""
     assert "BEGIN CERTIFICATE" not in result.stdout + result.stderr
     assert "Trusting the CA certificates of binding(s) machine-ca" in result.stdout
@@ -230,6 +230,6 @@ def test_uv_version_override_from_an_index_with_checksum(workspace) -> None:
     assert "Fetching uv 0.13.8 from https://pypi.org/simple (BP_UV_VERSION)" in result.stdout
     assert "Verified sha256 " in result.stdout
     assert toml(ws.layers / "venv.toml")["metadata"]["uv"] == "0.13.8"
-    version = subprocess.run([str(ws.layers / "uv/bin/uv"), "--version"], capture_output=True, text=True)
+    version = subprocess.run([str(ws.layers / "uv/bin/uv"), "--version"], capture_output=True, text=True, check=False)
     assert version.stdout.startswith("uv 0.13.8")
     assert os.access(ws.layers / "uv/bin/uv", os.X_OK)

@@ -40,7 +40,7 @@ class Build:
 
 
 def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, text=True, capture_output=True, **kw)
+    return subprocess.run(argv, text=True, capture_output=True, **kw, check=False)
 
 
 @pytest.fixture(scope="session")

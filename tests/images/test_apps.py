@@ -29,16 +29,16 @@ def _config_user(engine, image: str) -> str:
 def test_web_app_runs_and_answers_as_the_numeric_run_user(name, built, builder, engine, container):
     image = built[name].image
     user = _config_user(engine, image)
-    uid, _, gid = user.partition(":")
+    uid, _unused, gid = user.partition(":")
     assert uid.isdigit() and int(uid) > 0 and uid != builder["uid"], user
-    _, url = container(image)
+    _unused, url = container(image)
     answer = http_get(url)
     assert answer["app"] == name
     assert answer["uid"] == int(uid)
 
 
 def test_native_dependency_was_compiled_from_its_sdist(built, container):
-    _, url = container(built["native-sdist"].image)
+    _unused, url = container(built["native-sdist"].image)
     answer = http_get(url)
     assert answer["speedups"].endswith(".so")
     assert answer["escaped"] == "&lt;luban&gt;"

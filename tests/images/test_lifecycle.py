@@ -109,7 +109,7 @@ def private_registry(tools, tmp_path):
         f"auth: {{htpasswd: {{realm: luban, path: {tmp_path}/htpasswd}}}}\n")
     registry = subprocess.Popen([str(Path(tools.crane).with_name("registry")), "serve", str(tmp_path / "config.yml")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
+    for _unused in range(50):
         if run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/v2/"]).stdout == "401":
             break
         time.sleep(0.2)

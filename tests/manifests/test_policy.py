@@ -25,7 +25,7 @@ def containers(doc: Doc) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]
 def test_every_default_pipeline_container_meets_restricted_pod_security(docs: list[Doc]) -> None:
     checked = 0
     for wt in by_kind(docs, "WorkflowTemplate"):
-        for name, c, _ in containers(wt):
+        for name, c, _unused in containers(wt):
             sc = c.get("securityContext", {})
             assert sc.get("allowPrivilegeEscalation") is False, (wt.name, name)
             assert sc.get("runAsNonRoot") is True, (wt.name, name)
@@ -55,7 +55,7 @@ def test_no_docker_socket_and_no_host_paths(docs: list[Doc]) -> None:
 def test_images_are_pinned_by_version_or_digest(docs: list[Doc]) -> None:
     images = set()
     for wt in by_kind(docs, "WorkflowTemplate"):
-        for _, c, _ in containers(wt):
+        for _name, c, _template in containers(wt):
             images.add(c["image"])
     for entry in json.loads(one(docs, "ConfigMap", "luban-languages").body["data"]["registry.json"]):
         images.add(entry["builder"])
@@ -168,7 +168,7 @@ def test_no_container_mounts_over_the_cnb_app_directory(docs: list[Doc]) -> None
     mounts = [
         (wt.name, name, m["mountPath"])
         for wt in by_kind(docs, "WorkflowTemplate")
-        for name, c, _ in containers(wt)
+        for name, c, _unused in containers(wt)
         for m in c.get("volumeMounts", [])
     ]
     assert mounts

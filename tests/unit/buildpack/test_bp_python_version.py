@@ -50,7 +50,7 @@ def test_requires_python_prefers_the_default_line(tmp_path: Path) -> None:
 
 
 def test_requires_python_picks_the_newest_allowed_line(tmp_path: Path) -> None:
-    request, _ = resolve(tmp_path, ">=3.11,<3.13", TODAY)
+    request, _unused = resolve(tmp_path, ">=3.11,<3.13", TODAY)
     assert str(request) == "3.12"
 
 

@@ -34,7 +34,7 @@ def test_without_a_python_the_shim_prints_the_catalog_message(tmp_path: Path) ->
     empty.mkdir()
     for tool in ("dirname", "cat"):
         os.symlink(shutil.which(tool), empty / tool)
-    result = subprocess.run(["/bin/sh", str(bp / "bin/detect")], env={"PATH": str(empty)}, capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(["/bin/sh", str(bp / "bin/detect")], env={"PATH": str(empty)}, capture_output=True, text=True, cwd=tmp_path, check=False)
     assert result.returncode == 1
     message = CATALOG["no_python"]
     assert result.stderr == f"\n[Error: {message.title}]\n{message.body}\n"
@@ -46,9 +46,9 @@ def test_detect_through_the_shim_writes_the_plan(tmp_path: Path) -> None:
     app.mkdir()
     (app / "requirements.txt").write_text("idna\n")
     env = {"PATH": os.environ["PATH"], "CNB_PLATFORM_DIR": str(tmp_path), "CNB_BUILD_PLAN_PATH": str(tmp_path / "plan.toml")}
-    result = subprocess.run([str(bp / "bin/detect")], env=env, capture_output=True, text=True, cwd=app)
+    result = subprocess.run([str(bp / "bin/detect")], env=env, capture_output=True, text=True, cwd=app, check=False)
     assert (result.returncode, result.stdout) == (0, "Python app: found requirements.txt\n")
     assert (tmp_path / "plan.toml").read_text() == '[[provides]]\nname = "python"\n\n[[requires]]\nname = "python"\n'
     (app / "requirements.txt").unlink()
-    result = subprocess.run([str(bp / "bin/detect")], env=env, capture_output=True, text=True, cwd=app)
+    result = subprocess.run([str(bp / "bin/detect")], env=env, capture_output=True, text=True, cwd=app, check=False)
     assert result.returncode == 100

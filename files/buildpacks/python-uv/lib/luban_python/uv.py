@@ -67,7 +67,7 @@ def find_wheel(index: str, version: str, uv_arch: str, fetch: Callable[[str, str
             candidates.append((item["filename"], urllib.parse.urljoin(page_url, item["url"]), item.get("hashes", {}).get("sha256", "")))
     except (ValueError, AttributeError):
         for href, name in re.findall(r'<a[^>]+href="([^"]+)"[^>]*>([^<]+)</a>', raw.decode("utf-8", "replace")):
-            url, _, fragment = href.partition("#")
+            url, _unused, fragment = href.partition("#")
             candidates.append((name.strip(), urllib.parse.urljoin(page_url, url), fragment[len("sha256="):] if fragment.startswith("sha256=") else ""))
     for name, url, sha in sorted(candidates):
         if _wheel_matches(name, version, uv_arch) and "manylinux_2_17" in name:
