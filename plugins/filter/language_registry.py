@@ -56,7 +56,7 @@ _value:
     builder:
       description: Builder image reference.
       type: str
-      sample: localhost:5000/luban/builder:latest
+      sample: 127.0.0.1:5000/luban/builder-python:latest
     template:
       description: Argo WorkflowTemplate that builds the language.
       type: str

@@ -65,7 +65,7 @@ _value:
     builder:
       description: Builder image reference (from project.toml or the registry).
       type: str
-      sample: localhost:5000/luban/builder:latest
+      sample: 127.0.0.1:5000/luban/builder-python:latest
     template:
       description: Argo WorkflowTemplate that builds this language.
       type: str

@@ -49,7 +49,7 @@ __all__ = [
 
 PROJECT_DESCRIPTOR = "project.toml"
 # The builder the collection's own `builder` role publishes to the local registry by default.
-DEFAULT_BUILDER = "localhost:5000/luban/builder:latest"
+DEFAULT_BUILDER = "127.0.0.1:5000/luban/builder-python:latest"
 # The luban table in project.toml; a reverse-domain style name as the CNB spec asks of tools.
 LUBAN_TABLE = ("io", "luban-ci")
 LUBAN_KEYS = ("language",)

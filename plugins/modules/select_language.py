@@ -84,7 +84,7 @@ builder:
   description: Builder image reference (from project.toml, the overrides or the registry).
   returned: success
   type: str
-  sample: localhost:5000/luban/builder:latest
+  sample: 127.0.0.1:5000/luban/builder-python:latest
 template:
   description: Argo WorkflowTemplate that builds this language.
   returned: success

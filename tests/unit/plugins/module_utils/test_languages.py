@@ -319,7 +319,7 @@ def test_registry_round_trips_through_json() -> None:
     data = json.loads(json.dumps(registry_to_data(DEFAULT_REGISTRY)))
     assert registry_from_data(data) == DEFAULT_REGISTRY
     assert data[0]["name"] == "python"
-    assert data[0]["builder"] == "localhost:5000/luban/builder:latest"
+    assert data[0]["builder"] == "127.0.0.1:5000/luban/builder-python:latest"
     assert data[0]["template"] == "luban-build-python"
 
 

@@ -26,7 +26,7 @@ def test_selects_and_reports_unchanged(tmp_path: Path, capsys: pytest.CaptureFix
     assert result["changed"] is False
     assert {k: result[k] for k in ("language", "builder", "template", "app_path", "source")} == {
         "language": "python",
-        "builder": "localhost:5000/luban/builder:latest",
+        "builder": "127.0.0.1:5000/luban/builder-python:latest",
         "template": "luban-build-python",
         "app_path": ".",
         "source": "detected",
