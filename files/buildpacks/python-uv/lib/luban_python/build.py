@@ -244,6 +244,9 @@ def run(ctx: Context) -> None:
         # Unchecked-hash pycs: identical bytes on every build, never rewritten at run time.
         env["PYC_INVALIDATION_MODE"] = "UNCHECKED_HASH"
         env["UV_NO_PROGRESS"] = "1"
+        # uv runs the app's CPython during the build; implicit stdlib pycs written then would land
+        # in the Python layer, and marshal output is not byte-stable: two fresh builds would differ.
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
         with log.section("Installing uv"):
             uv_bin, uv_version = install_uv(ctx, secrets.env)
         with log.section("Installing Python"):
