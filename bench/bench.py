@@ -457,6 +457,11 @@ def run(runs: int, warmup: int, only: set[str] | None) -> dict:
         timers = [report.phase_timers(log) for log in luban.logs.get(case, []) if log]
         if timers and timers[0]:
             phases[case] = {p: round(statistics.median(t.get(p, 0.0) for t in timers), 3) for p in timers[0]}
+            # What pack itself costs around the lifecycle: the ephemeral builder it makes for --env,
+            # app upload, container and volume set-up and removal.
+            inside = [sum(t.values()) for t in timers]
+            outside = [total - lifecycle for total, lifecycle in zip(luban.times[case], inside)]
+            phases[case]["outside the lifecycle"] = round(statistics.median(outside), 3)
 
     sizes = {"luban": image_bytes(lu_ref), "baseline": image_bytes(ba_ref)}
     by_name = {c["name"]: c for c in cases}
