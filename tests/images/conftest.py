@@ -40,7 +40,8 @@ class Build:
 
 
 def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, text=True, capture_output=True, **kw, check=False)
+    check = kw.pop("check", False)
+    return subprocess.run(argv, text=True, capture_output=True, check=check, **kw)
 
 
 @pytest.fixture(scope="session")
