@@ -23,21 +23,8 @@ options:
     description: Path of the checkout (repository root) on the controller.
     type: path
     required: true
-  app_path:
-    description:
-      - Directory of the app, relative to the checkout. Absolute paths, C(..) and symbolic links that
-        leave the checkout are refused.
-    type: str
-    default: "."
-  registry:
-    description:
-      - The language registry, a list of C({name, detect, builder, template}) as returned by
-        P(luban.ci.language_registry#filter). Defaults to the collection's registry.
-    type: list
-    elements: dict
-  builders:
-    description: Builder image overrides, language name to image reference (e.g. pinned by digest).
-    type: dict
+extends_documentation_fragment:
+  - luban.ci.language_selection
 notes:
   - Errors are raised as AnsibleFilterError; the messages are listed in C(docs/plugins.md).
 """
