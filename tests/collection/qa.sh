@@ -24,6 +24,8 @@ lint() {
 sanity() {
   local root="$cache/collection-qa/sanity" home="$cache/collection-qa/ansible-test-home" target pip_version
   target=$("$here/stage.sh" "$root") || return 1
+  # Without shellcheck ansible-test skips its shellcheck test with only a warning.
+  (. "$repo/scripts/lib.sh" && apt_install shellcheck) || return 1
   # ansible-test bootstraps pip in its venvs with a script from ci-files.testing.ansible.com, which
   # build machines cannot reach; it takes a pre-placed script from ~/.ansible/test/cache instead.
   # HOME is pointed into the cache so that script, and pip's CA setting (ansible-test passes pip
