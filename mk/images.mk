@@ -32,4 +32,9 @@ test-images: venv docker-engine tools registry python-mirror ## real images: Mol
 	$(BIN)/molecule test -s default
 	$(BIN)/pytest -q -p no:cacheprovider tests/images
 
-TEST_TIERS += test-images
+# The README's main job, exactly as a newcomer runs it: it fails unless the example app answers.
+.PHONY: test-demo
+test-demo: ## run `make demo` as a test tier
+	$(MAKE) --no-print-directory demo
+
+TEST_TIERS += test-images test-demo
