@@ -156,6 +156,12 @@ MESSAGES: dict[str, str] = {
         "{origin} asks for language '{language}', which is not supported. Only languages in the "
         "registry can be built. Use one of: {supported}."
     ),
+    "builder_not_trusted": (
+        "{origin} asks for builder '{builder}', which is not one of the trusted builders of the "
+        "language registry. The builder image runs with the registry's push credentials, so only "
+        "registry builders are run. Use one of: {trusted}; or add the builder to the registry (the "
+        "builders of luban.ci.language_registry, i.e. the luban-languages ConfigMap)."
+    ),
     "toml_unavailable": (
         "Cannot read {path}: this Python ({python}) has no TOML parser (tomllib arrived in Python "
         "3.11). The project descriptor must be read to honour its settings. Run language selection "
@@ -286,7 +292,7 @@ def _language_from_data(index: int, entry: object) -> Language:
         if key not in entry:
             raise LanguageSelectionError("registry_missing_key", index=index, key=key)
     name = entry["name"]
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise LanguageSelectionError("registry_bad_name", index=index, name=name)
     for key in ("builder", "template"):
         value = entry[key]
@@ -361,7 +367,15 @@ def select_language(
         chosen = by_name[override.language]
     else:
         chosen = _detect(app_dir, languages, relative, supported)
-    builder = override.builder if override.builder is not None else chosen.builder
+    builder = chosen.builder
+    if override.builder is not None:
+        # The checkout is untrusted (pull requests): it may pick among the registry's builders only.
+        trusted = list(dict.fromkeys(lang.builder for lang in languages))
+        if override.builder not in trusted:
+            raise LanguageSelectionError(
+                "builder_not_trusted", origin=_display(relative), builder=override.builder, trusted=", ".join(trusted)
+            )
+        builder = override.builder
     source = "project.toml" if override.language is not None or override.builder is not None else "detected"
     return Selection(chosen.name, builder, chosen.template, relative, source)
 

@@ -99,20 +99,35 @@ def test_project_toml_v02_overrides_language_and_builder(tmp_path: Path) -> None
     write(tmp_path / "requirements.txt")
     write(
         tmp_path / "project.toml",
-        '[_]\nschema-version = "0.2"\n\n[io.buildpacks]\nbuilder = "quay.io/x/builder@sha256:ab"\n\n'
-        '[io.luban-ci]\nlanguage = "go"\n',
+        '[_]\nschema-version = "0.2"\n\n[io.buildpacks]\nbuilder = "%s"\n\n'
+        '[io.luban-ci]\nlanguage = "go"\n' % DEFAULT_BUILDER,
     )
     registry = registry_from_data([registry_to_data()[0], GO])
     assert select_language(tmp_path, ".", registry) == Selection(
-        "go", "quay.io/x/builder@sha256:ab", "luban-build-go", ".", "project.toml"
+        "go", DEFAULT_BUILDER, "luban-build-go", ".", "project.toml"
     )
 
 
 def test_project_toml_builder_alone_keeps_detected_language(tmp_path: Path) -> None:
     write(tmp_path / "uv.lock")
-    write(tmp_path / "project.toml", '[_]\nschema-version = "0.2"\n[io.buildpacks]\nbuilder = "my/builder"\n')
-    assert select_language(tmp_path) == Selection(
-        "python", "my/builder", "luban-build-python", ".", "project.toml"
+    write(tmp_path / "project.toml", '[_]\nschema-version = "0.2"\n[io.buildpacks]\nbuilder = "b/go:1"\n')
+    registry = registry_from_data([registry_to_data()[0], GO])
+    assert select_language(tmp_path, ".", registry) == Selection(
+        "python", "b/go:1", "luban-build-python", ".", "project.toml"
+    )
+
+
+def test_project_toml_builder_outside_the_registry_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "uv.lock")
+    write(tmp_path / "app" / "uv.lock")
+    write(tmp_path / "app" / "project.toml", '[_]\nschema-version = "0.2"\n[io.buildpacks]\nbuilder = "docker.io/evil/x:latest"\n')
+    registry = registry_from_data([registry_to_data()[0], GO])
+    assert str(error(select_language, tmp_path, "app", registry)) == (
+        "app/project.toml asks for builder 'docker.io/evil/x:latest', which is not one of the trusted "
+        "builders of the language registry. The builder image runs with the registry's push "
+        "credentials, so only registry builders are run. Use one of: %s, b/go:1; or add the builder "
+        "to the registry (the builders of luban.ci.language_registry, i.e. the luban-languages "
+        "ConfigMap)." % DEFAULT_BUILDER
     )
 
 
