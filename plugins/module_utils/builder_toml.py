@@ -283,7 +283,7 @@ def _lifecycle(value: object) -> dict:
     if uri is not None and version is not None:
         raise BuilderConfigError("lifecycle_both")
     if version is not None:
-        if not _SEMVER.match(version):
+        if not _SEMVER.fullmatch(version):
             raise BuilderConfigError("lifecycle_version", version=version)
         return {"version": version}
     return {"uri": uri} if uri is not None else {}

@@ -42,7 +42,7 @@ def dumps(data: Mapping) -> str:
 def _key(key: object) -> str:
     if not isinstance(key, str):
         raise TomlWriteError("TOML keys must be strings, got %r" % (key,))
-    return key if _BARE_KEY.match(key) else _string(key)
+    return key if _BARE_KEY.fullmatch(key) else _string(key)
 
 
 def _path(path: tuple[str, ...]) -> str:

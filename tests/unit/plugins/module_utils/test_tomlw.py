@@ -102,3 +102,9 @@ def test_unrepresentable_values_are_refused(data: object, message: str) -> None:
 
 def test_int64_bounds_are_written() -> None:
     assert roundtrip({"lo": -(2**63), "hi": 2**63 - 1}) == {"lo": -(2**63), "hi": 2**63 - 1}
+
+
+def test_a_key_with_a_trailing_newline_is_quoted() -> None:
+    text = dumps({"a\n": 1})
+    assert text == '"a\\n" = 1\n'
+    assert tomllib.loads(text) == {"a\n": 1}
