@@ -37,6 +37,36 @@ def test_every_default_pipeline_container_meets_restricted_pod_security(docs: li
     assert checked >= 9
 
 
+def assert_restricted(sc: dict[str, Any], where: tuple[str, ...]) -> None:
+    """A container securityContext the restricted Pod Security Standard admits on its own."""
+    assert sc.get("allowPrivilegeEscalation") is False, where
+    assert sc.get("runAsNonRoot") is True, where
+    assert sc.get("capabilities", {}).get("drop") == ["ALL"], where
+    assert sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", where
+    assert not sc.get("privileged"), where
+    assert "add" not in sc.get("capabilities", {}), where
+
+
+def test_every_argo_events_container_meets_restricted_pod_security(docs: list[Doc]) -> None:
+    # The Argo Events controller builds each Deployment/StatefulSet container from these templates
+    # only (the pod-level securityContext does not fill in allowPrivilegeEscalation or the dropped
+    # capabilities), and the namespace enforces the restricted standard.
+    checked = 0
+    for kind in ("Sensor", "EventSource"):
+        for d in by_kind(docs, kind):
+            template = d.body["spec"]["template"]
+            assert template["securityContext"]["runAsNonRoot"] is True, (kind, d.name)
+            assert_restricted(template.get("container", {}).get("securityContext", {}), (kind, d.name))
+            checked += 1
+    for bus in by_kind(docs, "EventBus"):
+        js = bus.body["spec"]["jetstream"]
+        assert js["securityContext"]["runAsNonRoot"] is True
+        for field in ("containerTemplate", "reloaderContainerTemplate", "metricsContainerTemplate"):
+            assert_restricted(js.get(field, {}).get("securityContext", {}), ("EventBus", bus.name, field))
+            checked += 1
+    assert checked == 5
+
+
 def test_pipeline_pods_run_as_the_builders_non_root_user(docs: list[Doc]) -> None:
     for name in ("luban-ci", "luban-ci-pr"):
         sc = one(docs, "WorkflowTemplate", name).body["spec"]["securityContext"]
