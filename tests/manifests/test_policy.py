@@ -178,11 +178,28 @@ def test_one_run_per_lane_with_deadlines_retries_on_errors_only_ttl_and_pod_gc(d
         pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
         assert pipeline["synchronization"] == {"mutexes": [{"name": "{{workflow.parameters.lane}}"}]}
         assert spec["activeDeadlineSeconds"] > 0
-        assert spec["templateDefaults"]["retryStrategy"]["retryPolicy"] == "OnError"
         assert spec["ttlStrategy"]["secondsAfterSuccess"] > 0
         assert spec["podGC"]["strategy"] == "OnPodSuccess"
         assert spec["hooks"]["running"]["arguments"]["parameters"][0]["value"] == "pending"
         assert spec["onExit"] == "report"
+
+
+def test_retries_sit_on_container_templates_only_and_only_for_errors(docs: list[Doc]) -> None:
+    # A retryStrategy on a steps/dag template (or in templateDefaults, which reaches them too)
+    # re-runs every step under it: retries multiply and a whole pipeline, deploy included, re-runs.
+    containers_seen = 0
+    for wt in by_kind(docs, "WorkflowTemplate"):
+        spec = wt.body["spec"]
+        assert "retryStrategy" not in spec.get("templateDefaults", {}), wt.name
+        assert "retryStrategy" not in spec, wt.name
+        for t in spec["templates"]:
+            if "steps" in t or "dag" in t:
+                assert "retryStrategy" not in t, (wt.name, t["name"])
+            if "container" in t:
+                assert t.get("retryStrategy", {}).get("retryPolicy") == "OnError", (wt.name, t["name"])
+                assert int(t["retryStrategy"]["limit"]) > 0, (wt.name, t["name"])
+                containers_seen += 1
+    assert containers_seen >= 12
 
 
 def test_argocd_applications_sync_automatically(docs: list[Doc]) -> None:
