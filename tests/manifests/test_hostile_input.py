@@ -92,7 +92,7 @@ def test_odd_but_legal_repo_names_become_safe_names_and_paths(
         path = fired["parameters"]["gitops-path"]
         assert ".." not in path and re.fullmatch(r"apps/[a-z0-9-]+", path), path
         assert re.fullmatch(r"quay\.io/example/[a-z0-9-]+", fired["parameters"]["image-repository"])
-    assert results["dots"]["fired"][0]["parameters"]["gitops-path"] == "apps/a-b"
+    assert results["dots"]["fired"][0]["parameters"]["gitops-path"] == "apps/example-a-b"
 
 
 @pytest.mark.parametrize("app_path", ["../other-repo", "/etc", "app/../../x", "app\nx", "app;rm -rf /"])

@@ -41,7 +41,7 @@ SENSOR_EXPRESSIONS = {
     "{{ .Input.body.pull_request.head.sha }}",
     "{{ .Input.body.ref }}",
     '{{ printf "refs/pull/%.0f/head" .Input.body.number }}',
-    '{{ regexReplaceAll "[^a-z0-9-]+" (lower .Input.body.repository.name) "-" | trimAll "-" }}',
+    '{{ regexReplaceAll "[^a-z0-9-]+" (lower .Input.body.repository.full_name) "-" | trimAll "-" }}',
 }
 
 

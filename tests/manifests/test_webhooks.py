@@ -4,12 +4,14 @@ Workflow name and arguments, and that a redelivery does not build twice."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, Delivery, simulate
+from conftest import FIXTURES, Delivery, render, simulate
 
 REPO_NAME = "example/example-python"
 A_SHA = "89e6c98d92887913cadf06b2adb97f26cde4849b"
@@ -78,9 +80,9 @@ def test_push_to_main_builds_and_deploys_the_exact_commit(results: dict[str, dic
         "kind": "push",
         "lane": h(f"{REPO_NAME}@refs/heads/main", 16),
         "app-path": ".",
-        "image-repository": "quay.io/example/example-python",
-        "image-name": "quay.io/example/example-python",
-        "gitops-path": "apps/example-python",
+        "image-repository": "quay.io/example/example-example-python",
+        "image-name": "quay.io/example/example-example-python",
+        "gitops-path": "apps/example-example-python",
     }
     assert fired["labels"] == {"luban.ci/kind": "push", "luban.ci/lane": h(f"{REPO_NAME}@refs/heads/main", 16)}
 
@@ -103,7 +105,7 @@ def test_pull_request_builds_go_to_the_pr_lane_without_deploy_parameters(results
         "kind": "pr",
         "lane": h(f"{REPO_NAME}@refs/pull/42/head", 16),
         "app-path": ".",
-        "image-repository": "quay.io/example-pr/example-python",
+        "image-repository": "quay.io/example-pr/example-example-python",
     }
 
 
@@ -114,3 +116,32 @@ def test_unsigned_or_badly_signed_deliveries_are_rejected_by_the_hmac_check(resu
     assert result["fired"] == []
     expected = "payload signature check failed" if case.endswith("bad-signature") else "missing signature"
     assert expected in result["rejectedWith"]
+
+
+def test_two_owners_with_the_same_repo_name_get_distinct_images_paths_and_lanes(
+        argo_validate: Path, tmp_path: Path) -> None:
+    # Several owners (organizations mode, or several owners listed) may each have an `app`; named
+    # after `app` alone they would push to one image repository and one GitOps directory.
+    manifests = render(tmp_path, {"argo_events_github_repositories": [
+        {"owner": "OrgA", "names": ["app"]}, {"owner": "orgB", "names": ["app"]}]})
+    deliveries = []
+    for owner in ("OrgA", "orgB"):
+        body = copy.deepcopy(json.loads((FIXTURES / "push-main.json").read_text()))
+        body["repository"].update(name="app", full_name=f"{owner}/app",
+                                  clone_url=f"https://github.com/{owner}/app.git")
+        path = tmp_path / f"{owner}.json"
+        path.write_text(json.dumps(body))
+        deliveries.append(Delivery(owner, "push", path))
+    results = simulate(argo_validate, manifests, tmp_path, deliveries)
+    params = {}
+    for owner in ("OrgA", "orgB"):
+        (fired,) = results[owner]["fired"]
+        assert fired["valid"], fired["validError"]
+        params[owner] = fired["parameters"]
+    assert params["OrgA"]["image-repository"] == "quay.io/example/orga-app"
+    assert params["orgB"]["image-repository"] == "quay.io/example/orgb-app"
+    assert params["OrgA"]["image-name"] == "quay.io/example/orga-app"
+    assert params["OrgA"]["gitops-path"] == "apps/orga-app"
+    assert params["orgB"]["gitops-path"] == "apps/orgb-app"
+    assert params["OrgA"]["lane"] != params["orgB"]["lane"]
+    assert results["OrgA"]["fired"][0]["workflow"] != results["orgB"]["fired"][0]["workflow"]
