@@ -145,3 +145,11 @@ def test_two_owners_with_the_same_repo_name_get_distinct_images_paths_and_lanes(
     assert params["orgB"]["gitops-path"] == "apps/orgb-app"
     assert params["OrgA"]["lane"] != params["orgB"]["lane"]
     assert results["OrgA"]["fired"][0]["workflow"] != results["orgB"]["fired"][0]["workflow"]
+
+
+@pytest.mark.parametrize("case", [c for c, e in EXPECTED.items() if e])
+def test_lane_label_and_lane_parameter_agree(results: dict[str, dict], case: str) -> None:
+    # supersede selects runs by the label; the mutex is named after the parameter.
+    (fired,) = results[case]["fired"]
+    assert fired["labels"]["luban.ci/lane"] == fired["parameters"]["lane"]
+    assert len(fired["parameters"]["lane"]) == 16
