@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, Delivery, render, simulate
+from conftest import FIXTURES, Delivery, Doc, by_kind, render, simulate
 
 REPO_NAME = "example/example-python"
 A_SHA = "89e6c98d92887913cadf06b2adb97f26cde4849b"
@@ -153,3 +153,11 @@ def test_lane_label_and_lane_parameter_agree(results: dict[str, dict], case: str
     (fired,) = results[case]["fired"]
     assert fired["labels"]["luban.ci/lane"] == fired["parameters"]["lane"]
     assert len(fired["parameters"]["lane"]) == 16
+
+
+def test_the_example_application_watches_the_path_the_pipeline_deploys_to(
+    results: dict[str, dict], docs: list[Doc]
+) -> None:
+    (fired,) = results["push-main"]["fired"]
+    paths = [a.body["spec"]["source"]["path"] for a in by_kind(docs, "Application") if a.name != "luban-ci"]
+    assert fired["parameters"]["gitops-path"] in paths, paths
