@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from contract_support import ARCH, Workspace
+from contract_support import ARCH, BUILDPACK, Workspace
 
 BP_ENV = ["VIRTUAL_ENV", "LANG", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"]
 
@@ -60,12 +60,13 @@ def test_locked_uv_app(workspace) -> None:
     assert result.returncode == 0, result.stderr
     layers = ws.layers
 
-    assert toml(layers / "python.toml")["types"] == {"build": True, "launch": True, "cache": True}
-    assert toml(layers / "venv.toml")["types"] == {"build": True, "launch": True, "cache": True}
+    assert toml(layers / "python.toml")["types"] == {"build": False, "launch": True, "cache": False}
+    assert toml(layers / "venv.toml")["types"] == {"build": False, "launch": True, "cache": False}
     assert toml(layers / "uv-cache.toml")["types"] == {"build": False, "launch": False, "cache": True}
     assert toml(layers / "uv.toml")["types"] == {"build": True, "launch": False, "cache": False}
     meta = toml(layers / "venv.toml")["metadata"]
     assert (meta["python"], meta["uv"], meta["arch"], meta["manager"]) == ("3.12.1", "0.13.9", ARCH, "uv.lock")
+    assert meta["buildpack"] == toml(BUILDPACK / "buildpack.toml")["buildpack"]["version"]
     assert toml(layers / "launch.toml") == {"processes": [
         {"type": "hello-worker", "command": ["hello-worker"], "default": False},
         {"type": "web", "command": ["sh", "-c", "python -m hello.web"], "default": True},
@@ -98,32 +99,37 @@ def test_locked_uv_app(workspace) -> None:
     assert grep.stdout == ""
     assert "BEGIN CERTIFICATE" not in result.stdout + result.stderr
     assert "Trusting the CA certificates of binding(s) machine-ca" in result.stdout
+    assert "Installing CPython from the uv Python mirror of binding python-mirror" in result.stdout
 
 
-def test_rebuild_reuses_unchanged_layers_and_redoes_changed_ones(workspace) -> None:
+def test_rebuild_keeps_unchanged_launch_layers_and_redoes_changed_ones(workspace) -> None:
     ws = workspace("uv_basic")
     assert ws.build().returncode == 0
-    marker = ws.layers / "venv" / "marker"
-    marker.write_text("from the first build")
 
     ws.next_build()
+    assert not (ws.layers / "python").exists() and not (ws.layers / "venv").exists()
     (ws.app / "src/hello/web.py").write_text('from hello import SIGNER\n\nprint("v2", SIGNER.sign("x").decode())\n')
     second = ws.build()
     assert second.returncode == 0
-    assert "Reusing the python layer (same Python version, uv version, architecture, distribution)" in second.stdout
-    assert "Reusing the venv layer (same Python version, uv version, architecture, distribution, package manager, dependency files)" in second.stdout
+    assert ("Keeping the python layer of the previous image (same Python version, uv version, architecture, "
+            "distribution, buildpack version)") in second.stdout
+    assert ("Keeping the venv layer of the previous image (same Python version, uv version, architecture, "
+            "distribution, package manager, dependency files, buildpack version)") in second.stdout
     assert "Reusing the uv-cache layer" in second.stdout
-    assert marker.exists(), "a code-only change must not rebuild the venv"
-    assert run_in_image(ws, "python", "-m", "hello.web").startswith("v2 x.")
+    # A code-only change touches neither layer: no files, so the exporter reuses the previous image's.
+    assert not (ws.layers / "python").exists() and not (ws.layers / "venv").exists(), "nothing may be reinstalled"
+    assert "Running: uv" not in second.stdout and "into the python layer" not in second.stdout
+    assert toml(ws.layers / "venv.toml")["types"] == {"build": False, "launch": True, "cache": False}
     assert (ws.layers / "launch.toml").exists() and (ws.layers / "venv.sbom.cdx.json").exists()
+    ws.exported()
+    assert run_in_image(ws, "python", "-m", "hello.web").startswith("v2 x.")
 
     ws.next_build()
     (ws.app / ".python-version").write_text("3.13\n")
     third = ws.build()
     assert third.returncode == 0
-    assert "Building the python layer: Python version changed (3.12.1 -> 3.13.0)" in third.stdout
+    assert "Installing CPython 3.13.0 into the python layer: Python version changed (3.12.1 -> 3.13.0)" in third.stdout
     assert "Building the venv layer: Python version changed (3.12.1 -> 3.13.0)" in third.stdout
-    assert not marker.exists()
     assert run_in_image(ws, "python", "-c", "import sys; print(sys.version_info[:2])") == "(3, 13)\n"
 
 
@@ -142,8 +148,10 @@ def test_requirements_app_and_a_requirements_change(workspace) -> None:
         handle.write("itsdangerous==2.2.0\n")
     second = ws.build()
     assert second.returncode == 0
-    assert "Reusing the python layer" in second.stdout
+    # The venv is rebuilt from nothing, so uv needs CPython again: installed afresh, same bytes.
+    assert "Installing CPython 3.13.0 into the python layer: the venv is rebuilt and needs it" in second.stdout
     assert "Building the venv layer: dependency files changed" in second.stdout
+    assert run_in_image(ws, "python", "-c", "import idna, itsdangerous") == ""
     assert set(sbom_components(ws.layers / "venv.sbom.cdx.json")) == {"idna", "itsdangerous"}
 
 
@@ -187,7 +195,8 @@ def test_python_version_missing_from_the_mirror(workspace) -> None:
     assert error_of(result) == (
         "[Error: Python 3.14 is not available for download]\nuv found no CPython 3.14 for linux-"
         f"{'x86_64' if ARCH == 'amd64' else 'aarch64'}-gnu in its downloads list. If the build uses a mirror "
-        "(UV_PYTHON_DOWNLOADS_JSON_URL, UV_PYTHON_INSTALL_MIRROR), that mirror does not carry it. Choose a version "
+        "(a uv-python-mirror binding, or UV_PYTHON_DOWNLOADS_JSON_URL and UV_PYTHON_INSTALL_MIRROR), that mirror does "
+        "not carry it. Choose a version "
         "the mirror provides, or add that version to the mirror."
     )
 

@@ -56,6 +56,48 @@ def test_code_only_change_rebuilds_only_the_app_layer(flask_app, tools):
     # The lifecycle says so too: the venv and CPython layers come from the previous image.
     assert "Reusing layer 'luban/python-uv:venv'" in after.output, after.output[-3000:]
     assert "Reusing layer 'luban/python-uv:python'" in after.output
+    # ... without the buildpack touching them: launch-only layers kept by metadata, nothing installed.
+    assert "Keeping the python layer of the previous image" in after.output
+    assert "Keeping the venv layer of the previous image" in after.output
+    assert "Running: uv" not in after.output
+
+
+def _flat(text: str) -> str:
+    """The playbook's log with Ansible's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def _buildpack_layer(tools, ref: str, name: str) -> str:
+    config = json.loads(run([tools.crane, "config", ref], check=True).stdout)
+    metadata = json.loads(config["config"]["Labels"]["io.buildpacks.lifecycle.metadata"])
+    (buildpack,) = [bp for bp in metadata["buildpacks"] if bp["key"] == "luban/python-uv"]
+    return buildpack["layers"][name]["sha"]
+
+
+def test_dependency_change_rebuilds_the_venv_and_cpython_comes_out_identical(builder, tools, tmp_path):
+    app = git_app(EXAMPLES / "requirements-web", tmp_path / "requirements-web")
+    repo = f"{REGISTRY}/tests/deps-change"
+    before = build_app(app, repo)
+    with (app / "requirements.txt").open("a") as handle:
+        handle.write("idna==3.10\n")
+    commit_all(app, "one more dependency")
+    after = build_app(app, repo)
+    assert "Building the venv layer: dependency files changed" in after.output
+    # The python layer is not restored between builds; uv installs CPython again for the new venv,
+    # and the result is byte-identical, so the image keeps the same CPython layer.
+    assert "into the python layer: the venv is rebuilt and needs it" in _flat(after.output)
+    assert _buildpack_layer(tools, after.image, "python") == _buildpack_layer(tools, before.image, "python")
+    assert _buildpack_layer(tools, after.image, "venv") != _buildpack_layer(tools, before.image, "venv")
+
+
+def test_two_builds_from_nothing_give_the_same_digest(flask_app):
+    # --clear-cache: no cache and no layer metadata restored, so CPython and the venv are installed
+    # from nothing each time (into two repositories, so neither build sees the other's image).
+    first = build_app(flask_app, f"{REGISTRY}/tests/fresh-a", "-e", '{"app_pack_args": ["--clear-cache"]}')
+    second = build_app(flask_app, f"{REGISTRY}/tests/fresh-b", "-e", '{"app_pack_args": ["--clear-cache"]}')
+    for build in (first, second):
+        assert "Installing CPython 3.12.1 into the python layer: no previous layer" in _flat(build.output), build.output[-3000:]
+    assert first.digest == second.digest
 
 
 def test_rebase_onto_a_patched_run_image_without_rebuilding(flask_app, builder, tools, engine, container, tmp_path):

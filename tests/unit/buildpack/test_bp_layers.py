@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
+import shutil
 import tomllib
 from pathlib import Path
 
+from luban_python import build, uv
 from luban_python.layers import Layer, change_reason, reuse_or_reset
 from luban_python.log import Logger
+from luban_python.package_manager import detect_project
 
 LABELS = {"python": "Python version", "inputs": "dependency files"}
 
@@ -45,3 +49,119 @@ def test_matching_layer_is_reused_and_a_changed_one_reset(tmp_path: Path, capsys
     out = capsys.readouterr().out
     assert "Reusing the venv layer (same Python version, dependency files)" in out
     assert "Building the venv layer: dependency files changed (a -> b)" in out
+
+
+# --- launch-only python and venv layers: what a rebuild keeps, what it installs -----------------
+
+APP = {"requirements.txt": "idna==3.10\n", ".python-version": "3.12.1\n"}
+
+
+class FakeUv:
+    """Stands in for the uv binary: records each call and lays out what uv would."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, args: list[str], env, cwd: Path, echo: bool) -> uv.Result:
+        verb = " ".join(args[1:3])
+        self.calls.append(verb)
+        if verb == "python install":
+            install_dir = Path(args[args.index("--install-dir") + 1])
+            (install_dir / "cpython-3.12.1-linux-x86_64-gnu" / "bin").mkdir(parents=True)
+            (install_dir / "cpython-3.12.1-linux-x86_64-gnu" / "bin" / "python3.12").write_text("")
+        elif verb.startswith("venv "):
+            Path(args[2]).mkdir(parents=True)
+        elif verb == "pip install":
+            venv = Path(args[args.index("--python") + 1]).parent.parent
+            meta = venv / "lib/python3.12/site-packages/idna-3.10.dist-info/METADATA"
+            meta.parent.mkdir(parents=True)
+            meta.write_text("Name: idna\nVersion: 3.10\n")
+        return uv.Result(0, "")
+
+
+def after_export(layers: Path) -> None:
+    """What the lifecycle restores for the next build: launch-only layers keep metadata (without
+    [types]) and SBOM but lose their files; cache layers keep everything."""
+    for toml_path in sorted(layers.glob("*.toml")):
+        if toml_path.name == "launch.toml":
+            toml_path.unlink()
+            continue
+        doc = tomllib.loads(toml_path.read_text())
+        types = doc.get("types", {})
+        name = toml_path.stem
+        if types.get("cache"):
+            continue
+        if types.get("launch") and not types.get("build"):
+            if (layers / name).exists():
+                shutil.rmtree(layers / name)
+            toml_path.write_text(f"[metadata]\n{''.join(f'{k} = {json.dumps(v)}{chr(10)}' for k, v in doc['metadata'].items())}")
+            continue
+        toml_path.unlink()
+
+
+def runtime(ctx, fake: FakeUv) -> None:
+    ctx.runner = fake
+    project = detect_project(ctx.app_dir)
+    build.install_runtime(ctx, project, Path("/uv"), "0.13.9", "3.12.1", {}, {})
+
+
+def test_first_build_installs_python_and_venv_as_launch_only_layers(make_context) -> None:
+    ctx = make_context(APP)
+    fake = FakeUv()
+    runtime(ctx, fake)
+    assert fake.calls == ["python install", f"venv {ctx.layers_dir}/venv", "pip install", "cache prune"]
+    for name in ("python", "venv"):
+        assert tomllib.loads((ctx.layers_dir / f"{name}.toml").read_text())["types"] == {"build": False, "launch": True, "cache": False}
+        assert (ctx.layers_dir / f"{name}.sbom.cdx.json").is_file()
+    assert tomllib.loads((ctx.layers_dir / "uv-cache.toml").read_text())["types"] == {"build": False, "launch": False, "cache": True}
+    assert (ctx.layers_dir / "venv" / "env" / "VIRTUAL_ENV.override").read_text() == str(ctx.layers_dir / "venv")
+
+
+def test_unchanged_rebuild_keeps_both_layers_without_files_or_uv(make_context, capsys) -> None:
+    ctx = make_context(APP)
+    runtime(ctx, FakeUv())
+    venv_meta = (ctx.layers_dir / "venv.toml").read_text()
+    after_export(ctx.layers_dir)
+    capsys.readouterr()
+    fake = FakeUv()
+    runtime(ctx, fake)
+    assert fake.calls == []
+    assert not (ctx.layers_dir / "python").exists() and not (ctx.layers_dir / "venv").exists()
+    assert (ctx.layers_dir / "venv.toml").read_text() == venv_meta
+    assert (ctx.layers_dir / "venv.sbom.cdx.json").is_file()
+    out = capsys.readouterr().out
+    assert ("Keeping the python layer of the previous image (same Python version, uv version, architecture, "
+            "distribution, buildpack version)") in out
+    assert ("Keeping the venv layer of the previous image (same Python version, uv version, architecture, "
+            "distribution, package manager, dependency files, buildpack version)") in out
+
+
+def test_dependency_change_reinstalls_python_because_uv_needs_it(make_context, capsys) -> None:
+    ctx = make_context(APP)
+    runtime(ctx, FakeUv())
+    after_export(ctx.layers_dir)
+    (ctx.app_dir / "requirements.txt").write_text("idna==3.10\nsix\n")
+    capsys.readouterr()
+    fake = FakeUv()
+    runtime(ctx, fake)
+    assert fake.calls[0] == "python install" and "pip install" in fake.calls
+    out = capsys.readouterr().out
+    assert ("Installing CPython 3.12.1 into the python layer: the venv is rebuilt and needs it (the previous "
+            "image's layer is not restored)") in out
+    assert "Building the venv layer: dependency files changed" in out
+
+
+def test_a_missing_sbom_or_a_new_buildpack_version_rebuilds(make_context, tmp_path: Path, capsys) -> None:
+    ctx = make_context(APP)
+    runtime(ctx, FakeUv())
+    after_export(ctx.layers_dir)
+    (ctx.layers_dir / "venv.sbom.cdx.json").unlink()
+    capsys.readouterr()
+    runtime(ctx, FakeUv())
+    assert "Building the venv layer: the previous image has no SBOM for it" in capsys.readouterr().out
+
+    after_export(ctx.layers_dir)
+    (tmp_path / "bp").mkdir()
+    (tmp_path / "bp" / "buildpack.toml").write_text('[buildpack]\nid = "luban/python-uv"\nversion = "9.9.9"\n')
+    runtime(ctx, FakeUv())
+    assert "Building the venv layer: buildpack version changed (unknown -> 9.9.9)" in capsys.readouterr().out

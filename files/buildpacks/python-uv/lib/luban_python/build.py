@@ -6,6 +6,7 @@ import datetime
 import json
 import shutil
 import ssl
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from . import sbom, uv
 from .bindings import Secrets, find_bindings
 from .env import Target, check_forbidden
 from .errors import BuildpackError
-from .layers import Layer, reuse_or_reset
+from .layers import Layer, change_reason, reuse_or_reset
 from .log import Logger
 from .package_manager import Manager, Project, detect_project
 from .processes import collect
@@ -34,6 +35,7 @@ LABELS = {
     "uv": "uv version",
     "manager": "package manager",
     "inputs": "dependency files",
+    "buildpack": "buildpack version",
 }
 
 
@@ -54,6 +56,15 @@ class Context:
     @property
     def distro(self) -> str:
         return f"{self.target.distro_name}-{self.target.distro_version}"
+
+    @property
+    def buildpack_version(self) -> str:
+        """This buildpack's version: part of every launch layer's key, since a new version may lay
+        the layers out differently (env files, stripping) and reused layers are never re-opened."""
+        try:
+            return str(tomllib.loads((self.buildpack_dir / "buildpack.toml").read_text(encoding="utf-8"))["buildpack"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "unknown"
 
 
 def preflight(ctx: Context) -> tuple[Project, PythonRequest, bool]:
@@ -143,71 +154,126 @@ def resolve_python(ctx: Context, uv_bin: Path, request: PythonRequest, env: Mapp
     return versions[0]
 
 
-def install_python(ctx: Context, uv_bin: Path, uv_version: str, version: str, env: Mapping[str, str]) -> Path:
-    layer = Layer(ctx.layers_dir, "python", build=True, launch=True, cache=True)
-    metadata = {"python": version, "uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro}
+def python_layer(ctx: Context, uv_version: str, version: str) -> tuple[Layer, dict[str, str]]:
+    """CPython, launch-only (build = false, cache = false, launch = true).
+
+    The lifecycle restores only its metadata and SBOM, never its files: a rebuild that keeps it
+    moves no byte of CPython (no cache restore, no re-export; the exporter points the new image at
+    the previous image's layer). Its files are installed again only when the venv must be rebuilt.
+    """
+    layer = Layer(ctx.layers_dir, "python", build=False, launch=True, cache=False)
+    metadata = {"python": version, "uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro,
+                "buildpack": ctx.buildpack_version}
+    return layer, metadata
+
+
+def install_python(ctx: Context, layer: Layer, metadata: Mapping[str, str], uv_bin: Path, env: Mapping[str, str], reason: str) -> Path:
+    """Installs CPython into the (empty) python layer; returns its interpreter."""
+    version = metadata["python"]
     minor = ".".join(version.split(".")[:2])
-    if not reuse_or_reset(layer, metadata, LABELS, ctx.log):
-        ctx.log.step(f"Installing CPython {version} with uv")
-        args = [str(uv_bin), "python", "install", version, "--install-dir", str(layer.path), "--no-bin"]
-        result = ctx.runner(args, env, ctx.app_dir, True)
-        if result.code != 0:
-            raise uv.classify_python_failure(result, version, f"linux-{ctx.target.uv_arch}-gnu")
-        remove_uv_bookkeeping(layer.path)
-        strip_debug_info(ctx, layer.path, env)
+    ctx.log.step(f"Installing CPython {version} into the python layer: {reason}")
+    if layer.path.exists():
+        shutil.rmtree(layer.path)
+    layer.path.mkdir(parents=True)
+    args = [str(uv_bin), "python", "install", version, "--install-dir", str(layer.path), "--no-bin"]
+    result = ctx.runner(args, env, ctx.app_dir, True)
+    if result.code != 0:
+        raise uv.classify_python_failure(result, version, f"linux-{ctx.target.uv_arch}-gnu")
+    remove_uv_bookkeeping(layer.path)
+    strip_debug_info(ctx, layer.path, env)
     found = sorted(p for p in layer.path.glob(f"cpython-{version}-*/bin/python{minor}") if not p.parent.parent.is_symlink())
     if not found:
         raise BuildpackError("python_install_failed", version=version, detail=f"no python{minor} under {layer.path} after the install")
-    layer.write(metadata)
-    sbom.write(ctx.layers_dir, layer.name, sbom.python_sbom(version))
     return found[0]
 
 
-def install_dependencies(ctx: Context, project: Project, uv_bin: Path, uv_version: str, python: Path, version: str, env: dict[str, str]) -> Layer:
-    venv = Layer(ctx.layers_dir, "venv", build=True, launch=True, cache=True)
+def venv_layer(ctx: Context, project: Project, uv_version: str, version: str) -> tuple[Layer, dict[str, str]]:
+    """The app's virtual environment, launch-only like the python layer (same reasons)."""
+    layer = Layer(ctx.layers_dir, "venv", build=False, launch=True, cache=False)
+    metadata = {
+        "python": version, "uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro,
+        "manager": project.manager.value, "inputs": project.digest(ctx.app_dir), "buildpack": ctx.buildpack_version,
+    }
+    return layer, metadata
+
+
+def reuse_reason(layer: Layer, metadata: Mapping[str, str]) -> str | None:
+    """Why the previous image's layer cannot be kept (None: it can, by metadata alone)."""
+    reason = change_reason(layer.old_metadata(), metadata, LABELS)
+    if reason is None and not layer.sbom.is_file():
+        reason = "the previous image has no SBOM for it"
+    return reason
+
+
+def uv_cache_layer(ctx: Context, uv_version: str) -> Layer:
+    """uv's cache, cache-only: after `uv cache prune --ci` it holds just the wheels uv built from
+    source distributions, the one thing slower to redo than to restore."""
     cache = Layer(ctx.layers_dir, "uv-cache", build=False, launch=False, cache=True)
     cache_meta = {"uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro}
     reuse_or_reset(cache, cache_meta, LABELS, ctx.log)
     cache.write(cache_meta)
-    metadata = {
-        "python": version, "uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro,
-        "manager": project.manager.value, "inputs": project.digest(ctx.app_dir),
-    }
+    return cache
+
+
+def install_dependencies(ctx: Context, project: Project, uv_bin: Path, python: Path, venv: Layer, cache: Layer, env: dict[str, str]) -> None:
+    """Builds the venv layer from nothing with uv."""
     run_env = dict(env, UV_CACHE_DIR=str(cache.path), UV_PROJECT_ENVIRONMENT=str(venv.path), VIRTUAL_ENV=str(venv.path))
-    if project.manager is Manager.UV_UNLOCKED:
-        ctx.log.warning("unlocked_dependencies")
-    if not reuse_or_reset(venv, metadata, LABELS, ctx.log):
-        venv.path.rmdir()  # uv creates the environment itself
-        uv_cmd = str(uv_bin)
-        if project.manager is Manager.REQUIREMENTS:
-            steps = [
-                [uv_cmd, "venv", str(venv.path), "--python", str(python)],
-                [uv_cmd, "pip", "install", "--requirements", "requirements.txt", "--compile-bytecode", "--python", str(venv.path / "bin" / "python")],
-            ]
-        else:
-            locked = ["--locked"] if project.manager is Manager.UV_LOCKED else []
-            steps = [[uv_cmd, "sync", *locked, "--no-dev", "--compile-bytecode", "--python", str(python)]]
-        lock = ctx.app_dir / "uv.lock"
-        had_lock = lock.exists()
-        try:
-            for args in steps:
-                ctx.log.step("Running: " + " ".join(["uv", *args[1:]]))
-                result = ctx.runner(args, run_env, ctx.app_dir, True)
-                if result.code != 0:
-                    raise uv.classify_dependency_failure(result)
-        finally:
-            if not had_lock and lock.exists():
-                lock.unlink()  # resolved for this build only: the app is not modified
-        ctx.runner([uv_cmd, "cache", "prune", "--ci", "--quiet"], run_env, ctx.app_dir, True)
-        remove_uv_bookkeeping(venv.path)
-    venv.write(metadata)
-    # `bin/` of the layer is put on PATH by the lifecycle; the rest is our launch environment.
+    if venv.path.exists():
+        shutil.rmtree(venv.path)  # uv creates the environment itself
+    uv_cmd = str(uv_bin)
+    if project.manager is Manager.REQUIREMENTS:
+        steps = [
+            [uv_cmd, "venv", str(venv.path), "--python", str(python)],
+            [uv_cmd, "pip", "install", "--requirements", "requirements.txt", "--compile-bytecode", "--python", str(venv.path / "bin" / "python")],
+        ]
+    else:
+        locked = ["--locked"] if project.manager is Manager.UV_LOCKED else []
+        steps = [[uv_cmd, "sync", *locked, "--no-dev", "--compile-bytecode", "--python", str(python)]]
+    lock = ctx.app_dir / "uv.lock"
+    had_lock = lock.exists()
+    try:
+        for args in steps:
+            ctx.log.step("Running: " + " ".join(["uv", *args[1:]]))
+            result = ctx.runner(args, run_env, ctx.app_dir, True)
+            if result.code != 0:
+                raise uv.classify_dependency_failure(result)
+    finally:
+        if not had_lock and lock.exists():
+            lock.unlink()  # resolved for this build only: the app is not modified
+    ctx.runner([uv_cmd, "cache", "prune", "--ci", "--quiet"], run_env, ctx.app_dir, True)
+    remove_uv_bookkeeping(venv.path)
+    # `bin/` of the layer is put on PATH by the launcher; the rest is the launch environment.
     venv.env("VIRTUAL_ENV", str(venv.path), "override")
     venv.env("LANG", "C.UTF-8", "default")
     venv.env("PYTHONUNBUFFERED", "1", "default", scope="env.launch")
     # The run user cannot write the app or the layers, and the bytecode is already compiled.
     venv.env("PYTHONDONTWRITEBYTECODE", "1", "default", scope="env.launch")
-    return venv
+
+
+def install_runtime(ctx: Context, project: Project, uv_bin: Path, uv_version: str, version: str, py_env: Mapping[str, str], env: dict[str, str]) -> None:
+    """The python and venv launch layers: kept from the previous image when their keys match,
+    else installed (CPython too whenever the venv is rebuilt: uv needs the interpreter)."""
+    cache = uv_cache_layer(ctx, uv_version)
+    python, python_meta = python_layer(ctx, uv_version, version)
+    venv, venv_meta = venv_layer(ctx, project, uv_version, version)
+    venv_reason = reuse_reason(venv, venv_meta)
+    python_reason = reuse_reason(python, python_meta)
+    if venv_reason is None and python_reason is None:
+        for layer, metadata in ((python, python_meta), (venv, venv_meta)):
+            ctx.log.step(f"Keeping the {layer.name} layer of the previous image (same {', '.join(LABELS.get(k, k) for k in metadata)})")
+            layer.write(metadata)
+        return
+    if python_reason is None:
+        python_reason = "the venv is rebuilt and needs it (the previous image's layer is not restored)"
+    interpreter = install_python(ctx, python, python_meta, uv_bin, py_env, python_reason)
+    python.write(python_meta)
+    sbom.write(ctx.layers_dir, python.name, sbom.python_sbom(version))
+    ctx.log.step(f"Building the venv layer: {venv_reason or 'CPython was reinstalled'}")
+    install_dependencies(ctx, project, uv_bin, interpreter, venv, cache, env)
+    venv.write(venv_meta)
+    document = sbom.venv_sbom(venv.path, project.pyproject.get("project", {}).get("name", ctx.app_dir.name))
+    sbom.write(ctx.layers_dir, venv.name, document)
+    ctx.log.step(f"SBOM: {len(document['components'])} packages in the venv layer")
 
 
 def write_processes(ctx: Context, project: Project) -> None:
@@ -249,15 +315,12 @@ def run(ctx: Context) -> None:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         with log.section("Installing uv"):
             uv_bin, uv_version = install_uv(ctx, secrets.env)
-        with log.section("Installing Python"):
+        with log.section("Installing Python and the dependencies"):
             py_env = dict(env, UV_CACHE_DIR=str(ctx.layers_dir / "uv-cache"))
             version = resolve_python(ctx, uv_bin, request, py_env)
-            python = install_python(ctx, uv_bin, uv_version, version, py_env)
-        env["UV_PYTHON_DOWNLOADS"] = "never"
-        with log.section("Installing dependencies"):
-            venv = install_dependencies(ctx, project, uv_bin, uv_version, python, version, env)
-    with log.section("Writing the SBOM and processes"):
-        document = sbom.venv_sbom(venv.path, project.pyproject.get("project", {}).get("name", ctx.app_dir.name))
-        sbom.write(ctx.layers_dir, venv.name, document)
-        log.step(f"SBOM: {len(document['components'])} packages in the venv layer")
+            if project.manager is Manager.UV_UNLOCKED:
+                ctx.log.warning("unlocked_dependencies")
+            dep_env = dict(env, UV_PYTHON_DOWNLOADS="never")
+            install_runtime(ctx, project, uv_bin, uv_version, version, py_env, dep_env)
+    with log.section("Writing the processes"):
         write_processes(ctx, project)

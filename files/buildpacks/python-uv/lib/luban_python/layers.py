@@ -32,6 +32,11 @@ class Layer:
     def toml(self) -> Path:
         return self.layers_dir / f"{self.name}.toml"
 
+    @property
+    def sbom(self) -> Path:
+        """The layer's CycloneDX SBOM (restored with the metadata for launch-only layers)."""
+        return self.layers_dir / f"{self.name}.sbom.cdx.json"
+
     def old_metadata(self) -> dict | None:
         """The metadata a previous build left (restored by the lifecycle), if any."""
         try:
