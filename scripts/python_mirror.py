@@ -11,6 +11,9 @@ two settings:
 The list written here keeps the canonical release URLs, so the same list works wherever the
 mirror directory is served or mounted: only the mirror setting changes.
 
+The folder also carries a ``type`` file (``uv-python-mirror``), so it can be mounted as a CNB
+binding as it is: the luban/python-uv buildpack then sets both uv settings itself.
+
 Each CPython (for example a pyenv build under ``~/.pyenv/versions``) is packed the way
 python-build-standalone packs one: ``python/bin`` and ``python/lib``, with every ELF file's
 RUNPATH made relative (``$ORIGIN``) and the shared libraries it needs beyond glibc bundled in
@@ -295,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         "UV_PYTHON_INSTALL_MIRROR": args.out.resolve().as_uri(),
     }
     write_if_changed(args.out / "env", "".join(f"{k}={v}\n" for k, v in env.items()))
+    # The folder is also a CNB binding: mounted at <platform>/bindings/<name>, the buildpack points uv at it.
+    write_if_changed(args.out / "type", "uv-python-mirror\n")
     if args.verify_with:
         verify(args.out, sorted(found, key=lambda v: tuple(map(int, v.split(".")))), args.verify_with)
     sys.stdout.write("".join(f"{k}={v}\n" for k, v in env.items()))

@@ -1,7 +1,7 @@
 """Contract tier: the packaged buildpack's real bin/detect and bin/build, run as a CNB lifecycle
 runs them (env vars of the Buildpack API, cwd = app), on the fixture apps, with real uv, real
 PyPI through this machine's CA given as a ca-certificates binding, and CPython from the offline
-mirror given as platform env files."""
+mirror given as a uv-python-mirror binding."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "plugins" / "module_utils"))
+import tomlw  # noqa: E402
 FIXTURES = REPO / "tests" / "fixtures" / "buildpack"
 CACHE = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci"))
 BUILDPACK = Path(os.environ.get("LUBAN_BUILDPACK_DIR", REPO / "out" / "buildpacks" / "python-uv"))
@@ -36,11 +40,13 @@ class Workspace:
     app: Path
     layers: Path = field(init=False)
     platform: Path = field(init=False)
+    image: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.layers = self.root / "layers"
         self.platform = self.root / "platform"
-        for path in (self.layers, self.platform / "env", self.root / "home"):
+        self.image = self.root / "previous-image"
+        for path in (self.layers, self.platform / "env", self.image, self.root / "home"):
             path.mkdir(parents=True, exist_ok=True)
 
     def platform_env(self, name: str, value: str) -> None:
@@ -74,17 +80,43 @@ class Workspace:
         return result
 
     def next_build(self) -> None:
-        """What the lifecycle keeps for the next build: cached layers (content and TOML) only."""
-        for path in self.layers.iterdir():
-            if path.name.endswith(".sbom.cdx.json") or path.name == "launch.toml":
-                path.unlink()
-        shutil.rmtree(self.layers / "uv")
-        (self.layers / "uv.toml").unlink()
+        """What the lifecycle does between two builds, per the Buildpack API's layer types: the
+        launch layers go into the "previous image" (self.image); cache layers stay as they are;
+        launch-only layers come back as metadata (without [types]) and SBOM, without their files;
+        everything else, and launch.toml, is gone."""
+        for toml_path in sorted(self.layers.glob("*.toml")):
+            name = toml_path.stem
+            if name == "launch":
+                toml_path.unlink()
+                continue
+            doc = tomllib.loads(toml_path.read_text())
+            types = doc.get("types", {})
+            if types.get("launch") and (self.layers / name).is_dir():
+                shutil.rmtree(self.image / name, ignore_errors=True)
+                shutil.copytree(self.layers / name, self.image / name, symlinks=True)
+            if types.get("cache"):
+                continue
+            shutil.rmtree(self.layers / name, ignore_errors=True)
+            if types.get("launch") and not types.get("build"):
+                toml_path.write_text(tomlw.dumps({"metadata": doc.get("metadata", {})}))
+            else:
+                toml_path.unlink()
+                (self.layers / f"{name}.sbom.cdx.json").unlink(missing_ok=True)
+
+    def exported(self) -> Path:
+        """The launch layers as the new image has them: kept layers come from the previous image.
+        Copied back to their build paths (the venv's interpreter links are absolute)."""
+        for toml_path in sorted(self.layers.glob("*.toml")):
+            types = tomllib.loads(toml_path.read_text()).get("types", {})
+            kept = self.image / toml_path.stem
+            if types.get("launch") and not (self.layers / toml_path.stem).exists() and kept.is_dir():
+                shutil.copytree(kept, self.layers / toml_path.stem, symlinks=True)
+        return self.layers
 
 
 @pytest.fixture(scope="session", autouse=True)
 def prerequisites() -> None:
-    missing = [str(p) for p in (BUILDPACK / "bin" / "build", MIRROR / "download-metadata.json", SYSTEM_CA) if not p.exists()]
+    missing = [str(p) for p in (BUILDPACK / "bin" / "build", MIRROR / "download-metadata.json", MIRROR / "type", SYSTEM_CA) if not p.exists()]
     assert not missing, f"run `make buildpacks python-mirror` first; missing: {missing}"
 
 
@@ -94,10 +126,9 @@ def workspace(tmp_path: Path):
         app = tmp_path / "app"
         shutil.copytree(FIXTURES / fixture, app)
         ws = Workspace(tmp_path, app)
-        # Python from the offline mirror, as an air-gapped user would configure it.
-        for line in (MIRROR / "env").read_text().splitlines():
-            name, _unused, value = line.partition("=")
-            ws.platform_env(name, value)
+        # Python from the offline mirror, as an air-gapped user binds it (what build_app.yml mounts).
+        (ws.platform / "bindings").mkdir()
+        (ws.platform / "bindings" / "python-mirror").symlink_to(MIRROR)
         # This machine reaches PyPI through a TLS-intercepting proxy: trust its CA via a binding.
         binding = ws.platform / "bindings" / "machine-ca"
         binding.mkdir(parents=True)

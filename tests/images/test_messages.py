@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import EXAMPLES, REPO, run
@@ -49,9 +50,13 @@ def test_builder_names_a_missing_buildpack(tmp_path):
     assert _flat(catalog["input_missing"].format(path=missing)) in _flat(result.stdout)
 
 
-def test_build_app_says_how_to_get_the_missing_python_mirror(tmp_path):
+@pytest.mark.parametrize("present", [[], ["download-metadata.json"]], ids=["absent", "without-binding-type"])
+def test_build_app_says_how_to_get_the_missing_python_mirror(tmp_path, present):
     catalog = _catalog(REPO / "playbooks" / "build_app.yml", "build_app_messages")
     mirror = tmp_path / "no-mirror"
+    for name in present:
+        mirror.mkdir(exist_ok=True)
+        (mirror / name).write_text("{}")
     result = run(["ansible-playbook", "-i", "inventories/local", "playbooks/build_app.yml",
                   "-e", f"app={EXAMPLES / 'worker-cli'}", "-e", "app_python_mirror=true",
                   "-e", f"app_python_mirror_dir={mirror}", "-e", f"luban_out_dir={tmp_path}"], cwd=REPO)

@@ -54,3 +54,39 @@ def test_empty_binding_is_an_error(tmp_path: Path) -> None:
         f"Binding ca of type ca-certificates has no content: The binding at {tmp_path}/platform/bindings/ca has "
         "a type file but nothing else, so there is nothing to trust. Add the file(s) to the binding or remove it."
     )
+
+
+def test_python_mirror_binding_points_uv_at_the_mounted_mirror(tmp_path: Path) -> None:
+    mirror = write_app(tmp_path / "platform/bindings/python-mirror", {"type": "uv-python-mirror\n", "download-metadata.json": "{}"})
+    with Secrets(find_bindings(tmp_path / "platform", {})) as secrets:
+        assert secrets.env == {
+            "UV_PYTHON_DOWNLOADS_JSON_URL": f"file://{mirror}/download-metadata.json",
+            "UV_PYTHON_INSTALL_MIRROR": f"file://{mirror}",
+        }
+        assert secrets.notes == ["installing CPython from the uv Python mirror of binding python-mirror"]
+
+
+def test_python_mirror_binding_without_metadata_is_an_error(tmp_path: Path) -> None:
+    write_app(tmp_path / "platform/bindings/pythons", {"type": "uv-python-mirror", "env": "X=1\n"})
+    with pytest.raises(BuildpackError) as raised:
+        with Secrets(find_bindings(tmp_path / "platform", {})):
+            pass
+    assert raised.value.key == "python_mirror_binding_incomplete"
+    assert str(raised.value) == (
+        f"Binding pythons is not a uv Python mirror: The binding at {tmp_path}/platform/bindings/pythons has type "
+        "uv-python-mirror but no download-metadata.json, so uv would not know which CPython archives the mirror "
+        "holds. Bind the mirror folder itself (the one `make python-mirror` writes: download-metadata.json, the "
+        "archives and the type file) or remove the binding to download CPython as usual."
+    )
+
+
+def test_two_python_mirror_bindings_are_an_error(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        write_app(tmp_path / f"platform/bindings/{name}", {"type": "uv-python-mirror", "download-metadata.json": "{}"})
+    with pytest.raises(BuildpackError) as raised:
+        with Secrets(find_bindings(tmp_path / "platform", {})):
+            pass
+    assert str(raised.value) == (
+        "More than one uv Python mirror binding: The bindings a, b all have type uv-python-mirror, and uv installs "
+        "CPython from one mirror only. Keep one of them."
+    )

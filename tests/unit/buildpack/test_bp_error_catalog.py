@@ -233,8 +233,8 @@ def test_python_missing_from_the_mirror_is_named() -> None:
     error = uv.classify_python_failure(uv.Result(2, "error: No download found for request: cpython-3.14-linux-x86_64-gnu\n"), "3.14", "linux-x86_64-gnu")
     assert str(error) == (
         "Python 3.14 is not available for download: uv found no CPython 3.14 for linux-x86_64-gnu in its "
-        "downloads list. If the build uses a mirror (UV_PYTHON_DOWNLOADS_JSON_URL, UV_PYTHON_INSTALL_MIRROR), "
-        "that mirror does not carry it. Choose a version the mirror provides, or add that version to the mirror."
+        "downloads list. If the build uses a mirror (a uv-python-mirror binding, or UV_PYTHON_DOWNLOADS_JSON_URL "
+        "and UV_PYTHON_INSTALL_MIRROR), that mirror does not carry it. Choose a version the mirror provides, or add that version to the mirror."
     )
 
 

@@ -99,6 +99,7 @@ def test_python_install_failure_other_than_a_missing_download() -> None:
     assert error.key == "python_install_failed"
     assert str(error) == (
         "Installing Python 3.13 with uv failed: uv said: error: Failed to download https://x: connection refused. "
-        "Check that the Python downloads source is reachable from the build (for air-gapped builds set "
-        "UV_PYTHON_DOWNLOADS_JSON_URL and UV_PYTHON_INSTALL_MIRROR), then retry."
+        "Check that the Python downloads source is reachable from the build (for air-gapped builds bind a "
+        "CPython mirror of type uv-python-mirror, or set UV_PYTHON_DOWNLOADS_JSON_URL and UV_PYTHON_INSTALL_MIRROR), "
+        "then retry."
     )

@@ -1,6 +1,6 @@
-"""Service bindings: extra CA certificates and private-index credentials.
+"""Service bindings: extra CA certificates, private-index credentials and a CPython mirror.
 
-Their content is copied only to a private temporary folder outside every layer, handed to uv by
+Secret content is copied only to a private temporary folder outside every layer, handed to uv by
 path (SSL_CERT_FILE, NETRC) and deleted when the build ends, so it never reaches an image, a
 cache or a log.
 """
@@ -16,6 +16,8 @@ from pathlib import Path
 
 from .errors import BuildpackError
 
+# A folder laid out like `make python-mirror`'s: uv's download-metadata.json plus the archives.
+MIRROR_TYPE = "uv-python-mirror"
 # Where distributions keep the system trust store (Debian/Ubuntu, then Amazon Linux/Fedora).
 SYSTEM_CA_BUNDLES = (Path("/etc/ssl/certs/ca-certificates.crt"), Path("/etc/pki/tls/certs/ca-bundle.crt"))
 
@@ -62,6 +64,12 @@ class Secrets:
         if netrcs:
             self.env["NETRC"] = str(self._netrc(netrcs))
             self.notes.append(f"using index credentials from binding(s) {', '.join(b.name for b in netrcs)}")
+        mirrors = [b for b in self.bindings if b.type == MIRROR_TYPE]
+        if len(mirrors) > 1:
+            raise BuildpackError("python_mirror_bindings_multiple", names=", ".join(b.name for b in mirrors))
+        if mirrors:
+            self.env.update(self._mirror(mirrors[0]))
+            self.notes.append(f"installing CPython from the uv Python mirror of binding {mirrors[0].name}")
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -83,6 +91,14 @@ class Secrets:
         target = self.dir / "ca-certificates.pem"
         target.write_bytes(b"".join(chunks))
         return target
+
+    @staticmethod
+    def _mirror(binding: Binding) -> dict[str, str]:
+        # Not a secret: uv reads the mirror in place (file:// URLs into the mounted binding).
+        metadata = binding.path / "download-metadata.json"
+        if not metadata.is_file():
+            raise BuildpackError("python_mirror_binding_incomplete", name=binding.name, path=binding.path)
+        return {"UV_PYTHON_DOWNLOADS_JSON_URL": metadata.as_uri(), "UV_PYTHON_INSTALL_MIRROR": binding.path.as_uri()}
 
     def _netrc(self, bindings: list[Binding]) -> Path:
         target = self.dir / "netrc"

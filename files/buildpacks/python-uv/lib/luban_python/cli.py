@@ -8,7 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import build, detect
+from . import detect
 from .env import merged_env, process_env, read_platform_env, target_from_env
 from .errors import BuildpackError
 from .log import Logger
@@ -40,6 +40,8 @@ def run_detect(argv: list[str]) -> int:
 
 
 def run_build(argv: list[str]) -> int:
+    from . import build  # only here: detect runs on every build and need not pay for its imports
+
     raw = process_env()
     layers_dir = _path(raw, "CNB_LAYERS_DIR", argv, 1)
     platform_dir = _path(raw, "CNB_PLATFORM_DIR", argv, 2)

@@ -121,14 +121,15 @@ CATALOG: dict[str, Message] = {
     "python_version_unavailable": Message(
         "Python {version} is not available for download",
         "uv found no CPython {version} for {platform} in its downloads list. If the build uses a "
-        "mirror (UV_PYTHON_DOWNLOADS_JSON_URL, UV_PYTHON_INSTALL_MIRROR), that mirror does not carry "
-        "it. Choose a version the mirror provides, or add that version to the mirror.",
+        "mirror (a uv-python-mirror binding, or UV_PYTHON_DOWNLOADS_JSON_URL and "
+        "UV_PYTHON_INSTALL_MIRROR), that mirror does not carry it. Choose a version the mirror "
+        "provides, or add that version to the mirror.",
     ),
     "python_install_failed": Message(
         "Installing Python {version} with uv failed",
         "uv said: {detail}. Check that the Python downloads source is reachable from the build (for "
-        "air-gapped builds set UV_PYTHON_DOWNLOADS_JSON_URL and UV_PYTHON_INSTALL_MIRROR), then "
-        "retry.",
+        "air-gapped builds bind a CPython mirror of type uv-python-mirror, or set "
+        "UV_PYTHON_DOWNLOADS_JSON_URL and UV_PYTHON_INSTALL_MIRROR), then retry.",
     ),
     "forbidden_env_var": Message(
         "The build environment sets {names}, which this buildpack controls",
@@ -163,6 +164,18 @@ CATALOG: dict[str, Message] = {
         "Binding {name} of type {type} has no content",
         "The binding at {path} has a type file but nothing else, so there is nothing to {purpose}. "
         "Add the file(s) to the binding or remove it.",
+    ),
+    "python_mirror_binding_incomplete": Message(
+        "Binding {name} is not a uv Python mirror",
+        "The binding at {path} has type uv-python-mirror but no download-metadata.json, so uv would "
+        "not know which CPython archives the mirror holds. Bind the mirror folder itself (the one "
+        "`make python-mirror` writes: download-metadata.json, the archives and the type file) or "
+        "remove the binding to download CPython as usual.",
+    ),
+    "python_mirror_bindings_multiple": Message(
+        "More than one uv Python mirror binding",
+        "The bindings {names} all have type uv-python-mirror, and uv installs CPython from one mirror "
+        "only. Keep one of them.",
     ),
     "uv_missing": Message(
         "The buildpack has no uv for {arch}",
