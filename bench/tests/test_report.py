@@ -21,13 +21,14 @@ Timer: Builder ran for 1m2.5s and ended at 2026-11-24T06:17:48Z
 - Checking the app
   - Package manager: uv with uv.lock
   - Done (0.0s)
-- Installing Python
-  - Installing CPython 3.12.1 with uv
-  - Done (1.5s)
-- Installing dependencies
+- Installing uv
+  - Using the vendored uv 0.13.9
+  - Done (0.1s)
+- Installing Python and the dependencies
+  - Installing CPython 3.12.1 into the python layer: no previous layer
   - Running: uv sync --locked --no-dev --compile-bytecode
-  - Done (20.0s)
-- Writing the SBOM and processes
+  - Done (21.5s)
+- Writing the processes
   - Done (0.1s)
 """
 
@@ -65,8 +66,8 @@ def test_go_duration_refuses_other_text() -> None:
 
 def test_phase_timers_and_buildpack_sections_are_parsed() -> None:
     assert report.phase_timers(LOG) == pytest.approx({"Detector": 0.115972613, "Restorer": 1.377590914, "Builder": 62.5})
-    assert report.buildpack_sections(LOG) == {"Checking the app": 0.0, "Installing Python": 1.5,
-                                              "Installing dependencies": 20.0, "Writing the SBOM and processes": 0.1}
+    assert report.buildpack_sections(LOG) == {"Checking the app": 0.0, "Installing uv": 0.1,
+                                              "Installing Python and the dependencies": 21.5, "Writing the processes": 0.1}
 
 
 def test_overhead_is_detect_plus_build_minus_time_in_uv() -> None:
@@ -77,7 +78,7 @@ def test_overhead_is_detect_plus_build_minus_time_in_uv() -> None:
 
 
 def test_overhead_needs_the_verbose_timers() -> None:
-    assert report.buildpack_overhead("- Installing Python\n  - Done (1.0s)\n") is None
+    assert report.buildpack_overhead("- Installing Python and the dependencies\n  - Done (1.0s)\n") is None
 
 
 def test_markdown_lists_every_case_and_goal() -> None:
