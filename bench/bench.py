@@ -1,8 +1,9 @@
 """`make bench`: luban-ci's builder against a hand-written uv Dockerfile, side by side.
 
-Both sides build the same example app on the same stack images with the same CPython (the offline
-mirror) and the same uv version, publish to the same local registry, on this machine, interleaved
-(A B A B ...) with one warm-up per case. luban-ci goes through playbooks/build_app.yml exactly as
+Both sides build the same example apps (web-flask, native-sdist by default; one after the other,
+every case for each) on the same stack images with the same CPython (the offline mirror) and the
+same uv version, publish to the same local registry, on this machine, interleaved (A B A B ...)
+with one warm-up per case. luban-ci goes through playbooks/build_app.yml exactly as
 `make build-app` runs it (so the CA binding and mirror settings are the pipeline's own); its time
 is the `pack build` step's own duration, the playbook's overhead is reported apart. The baseline
 is bench/baseline/Dockerfile built by BuildKit (buildx, docker driver) with `--push`.
@@ -312,16 +313,36 @@ def say(text: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def run(runs: int, warmup: int, only: set[str] | None) -> dict:
-    global TOOLS
-    TOOLS = find_tools()
-    example = REPO / "examples" / "web-flask"
+def web_command(app: Path) -> str:
+    """The app's start command for the baseline's CMD: its Procfile's `web` line."""
+    procfile = app / "Procfile"
+    for line in procfile.read_text().splitlines() if procfile.exists() else []:
+        kind, _sep, command = line.partition(":")
+        if kind.strip() == "web":
+            return command.strip()
+    raise SystemExit(f"{app} has no `web:` line in a Procfile; the bench builds web apps only")
+
+
+def edit_code(app: Path, stamp: str) -> None:
+    """A code-only change: app.py's last line becomes a comment unique to this run and bench."""
+    path = app / "app.py"
+    text = re.sub(r"\n# bench edit [^\n]*\n?$", "\n", path.read_text())
+    path.write_text(text.rstrip("\n") + f"\n# bench edit {stamp}\n")
+
+
+def run_app(name: str, runs: int, warmup: int, only: set[str] | None) -> dict:
+    """Every case for one example app; the same cases for the next app start from scratch."""
+    example = REPO / "examples" / name
+    if not (example / "uv.lock").is_file():
+        raise SystemExit(f"examples/{name} has no uv.lock: the baseline Dockerfile follows uv's guide for locked projects")
     python = python_version_for(example)
     luban_dir, ctx = luban_app(example), baseline_context(example, python)
-    lu_repo, ba_repo = f"{REGISTRY}/bench/luban-web-flask", f"{REGISTRY}/bench/baseline-web-flask"
+    lu_repo, ba_repo = f"{REGISTRY}/bench/luban-{name}", f"{REGISTRY}/bench/baseline-{name}"
     lu_ref, ba_ref = f"{lu_repo}:latest", f"{ba_repo}:latest"
-    ba_args = ["--build-arg", f"PYTHON_VERSION={python}", "--build-arg", f"RUN_IMAGE={BENCH_RUN_IMAGE}"]
+    ba_args = ["--build-arg", f"PYTHON_VERSION={python}", "--build-arg", f"RUN_IMAGE={BENCH_RUN_IMAGE}",
+               "--build-arg", f"APP_CMD={web_command(example)}"]
     sh([TOOLS.crane, "copy", RUN_IMAGE, BENCH_RUN_IMAGE])
+    say(f"examples/{name}: CPython {python}")
     total = runs + warmup
     luban, baseline = Side("luban"), Side("baseline")
     same = {"luban": [], "baseline": []}
@@ -334,14 +355,14 @@ def run(runs: int, warmup: int, only: set[str] | None) -> dict:
     def both(case: str, i: int, lu, ba) -> None:
         # Alternate which side goes first, so neither always follows the other's cache effects.
         order = [("luban", lu), ("baseline", ba)] if i % 2 == 0 else [("baseline", ba), ("luban", lu)]
-        for name, fn in order:
+        for side, fn in order:
             build = fn()
-            say(f"{case} run {i + 1}/{total}{'' if counted(i) else ' (warm-up)'} {name}: {build.seconds:.2f}s")
+            say(f"{example.name} {case} run {i + 1}/{total}{'' if counted(i) else ' (warm-up)'} {side}: {build.seconds:.2f}s")
             logs = WORK / "logs"
             logs.mkdir(exist_ok=True)
-            (logs / f"{case}-{i}-{name}.log").write_text(build.log)
+            (logs / f"{example.name}-{case}-{i}-{side}.log").write_text(build.log)
             if counted(i):
-                (luban if name == "luban" else baseline).record(case, build)
+                (luban if side == "luban" else baseline).record(case, build)
 
     wanted = (lambda c: only is None or c in only)
 
@@ -349,11 +370,11 @@ def run(runs: int, warmup: int, only: set[str] | None) -> dict:
         for i in range(total):
             def lu_cold(i=i) -> Build:
                 # A repository never built before and --clear-cache: no previous image, empty cache volumes.
-                return build_luban(luban_dir, f"{REGISTRY}/bench/luban-cold-{i}", "--clear-cache")
+                return build_luban(luban_dir, f"{REGISTRY}/bench/luban-cold-{name}-{i}", "--clear-cache")
 
             def ba_cold() -> Build:
                 sh(["docker", "builder", "prune", "--all", "--force"])  # layer cache and cache mounts
-                return build_baseline(ctx, f"{REGISTRY}/bench/baseline-cold:latest", "--no-cache", *ba_args)
+                return build_baseline(ctx, f"{REGISTRY}/bench/baseline-cold-{name}:latest", "--no-cache", *ba_args)
             both("cold", i, lu_cold, ba_cold)
 
     # Prime both moving tags for the warm cases; --clear-cache so no layer of an earlier
@@ -379,10 +400,8 @@ def run(runs: int, warmup: int, only: set[str] | None) -> dict:
     if wanted("code-change"):
         for i in range(total):
             def edit(app: Path, i: int = i) -> None:
-                path = app / "app.py"
-                text = path.read_text()
                 # Unique per run and per `make bench`, so no cache can hold the result already.
-                path.write_text(re.sub(r'message="[^"]*"', f'message="edit {NONCE}-{i}"', text, count=1))
+                edit_code(app, f"{NONCE}-{i}")
 
             def lu_code() -> Build:
                 before = sh([TOOLS.crane, "digest", lu_ref]).stdout.strip()
@@ -474,10 +493,8 @@ def run(runs: int, warmup: int, only: set[str] | None) -> dict:
         goals["rebase <= 2 s"] = by_name["rebase"]["luban_max_s"] <= 2.0
     goals["image no larger than the baseline's"] = sizes["luban"] <= sizes["baseline"]
     return {
-        "machine": machine(),
-        "app": "examples/web-flask",
+        "app": f"examples/{name}",
         "python": python,
-        "warmup": warmup,
         "cases": cases,
         "no_change_same_digest": bool(same["luban"]) and all(same["luban"]),
         "same_digest": {k: (all(v) if v else None) for k, v in same.items()},
@@ -486,13 +503,31 @@ def run(runs: int, warmup: int, only: set[str] | None) -> dict:
         "buildpack_overhead": overhead,
         "lifecycle_phases": phases,
         "peak_memory_bytes": {side.name: max(side.memory.get("cold", [0]) or [0]) or None for side in (luban, baseline)},
+        "goals": goals,
+    }
+
+
+def run(apps: list[str], runs: int, warmup: int, only: set[str] | None) -> dict:
+    """latest.json: the issue's top-level shape over every app (each case row names its app; sizes
+    and goals per app), plus each app's full detail under `apps`."""
+    global TOOLS
+    TOOLS = find_tools()
+    details = [run_app(name, runs, warmup, only) for name in apps]
+    goal_names = list(dict.fromkeys(g for d in details for g in d["goals"]))
+    return {
+        "machine": machine(),
+        "warmup": warmup,
+        "cases": [dict(case, app=d["app"]) for d in details for case in d["cases"]],
+        "no_change_same_digest": all(d["no_change_same_digest"] for d in details),
+        "image_bytes": {side: {d["app"]: d["image_bytes"][side] for d in details} for side in ("luban", "baseline")},
+        "goals": {g: all(d["goals"].get(g, True) for d in details) for g in goal_names},
+        "apps": details,
         "peak_memory_note": "max of memory.max_usage_in_bytes (cgroup v1, page cache included) over the build's "
                             "containers, sampled every 100 ms, cold builds; the pack/buildx clients and dockerd "
                             "itself are not included",
         "timing_note": "luban_s: duration of build_app.yml's `pack build --publish` step (luban_pipeline_s: the "
                        "whole playbook); baseline_s: `buildx build --push` wall time; rebase: `pack rebase "
                        "--publish` vs a BuildKit rebuild with the patched run image as base",
-        "goals": goals,
     }
 
 
@@ -519,13 +554,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")))
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--cases", default="", help="comma-separated subset (default: all)")
+    parser.add_argument("--apps", default="web-flask,native-sdist", help="comma-separated example apps (uv-locked web apps)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()
     if args.runs + args.warmup > len(NEW_DEPENDENCIES):
         raise SystemExit(f"at most {len(NEW_DEPENDENCIES) - args.warmup} counted runs (one new dependency per run)")
     only = set(args.cases.split(",")) if args.cases else None
     started = time.monotonic()
-    result = run(args.runs, args.warmup, only)
+    result = run([a for a in args.apps.split(",") if a], args.runs, args.warmup, only)
     result["bench_wall_s"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")

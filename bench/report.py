@@ -103,46 +103,56 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return "–" if value is None else f"{value:.2f}{unit}"
 
 
-def markdown(result: dict) -> str:
-    """bench/results/latest.md: the cases table and the image facts."""
-    lines = ["# luban-ci vs a hand-written uv Dockerfile", "",
-             f"Machine: {result['machine'].get('summary', '')}. App: `{result['app']}`. "
-             f"{result['cases'][0]['runs'] if result['cases'] else 0} counted runs per case after "
-             f"{result.get('warmup', 1)} warm-up, interleaved A B A B; times in seconds, median (min–max).",
-             "", "| case | luban-ci | baseline | ratio |", "|---|---:|---:|---:|"]
-    for case in result["cases"]:
+def _app_markdown(app: dict) -> list[str]:
+    lines = ["", "| case | luban-ci | baseline | ratio |", "|---|---:|---:|---:|"]
+    for case in app["cases"]:
         lines.append(f"| {case['name']} | {case['luban_s']:.2f} ({case['luban_min_s']:.2f}–{case['luban_max_s']:.2f}) "
                      f"| {case['baseline_s']:.2f} ({case['baseline_min_s']:.2f}–{case['baseline_max_s']:.2f}) "
                      f"| {_fmt(case['ratio'])}x |")
-    sizes = result.get("image_bytes", {})
+    sizes = app.get("image_bytes", {})
     lines += ["", "| fact | luban-ci | baseline |", "|---|---:|---:|",
               f"| image size (compressed layers + config, bytes) | {sizes.get('luban', '–')} | {sizes.get('baseline', '–')} |"]
-    layers = result.get("code_change_layers", {})
+    layers = app.get("code_change_layers", {})
     if layers:
         lu, ba = layers.get("luban", {}), layers.get("baseline", {})
         lines.append(f"| layers changed by a code-only change | {lu.get('changed', '–')} of {lu.get('total', '–')} "
                      f"({lu.get('changed_bytes', '–')} B) | {ba.get('changed', '–')} of {ba.get('total', '–')} "
                      f"({ba.get('changed_bytes', '–')} B) |")
-    same = result.get("same_digest", {})
+    same = app.get("same_digest", {})
     lines.append(f"| no-change rebuild, identical digest | {same.get('luban', '–')} | {same.get('baseline', '–')} |")
-    memory = result.get("peak_memory_bytes", {})
+    memory = app.get("peak_memory_bytes", {})
     if memory:
         lines.append(f"| peak memory of a cold build (build containers' cgroups) | {memory.get('luban', '–')} "
                      f"| {memory.get('baseline', '–')} |")
-    overhead = result.get("buildpack_overhead", {})
+    overhead = app.get("buildpack_overhead", {})
     if overhead:
         lines += ["", "Buildpack overhead (lifecycle detect + build minus the time inside uv), median seconds:", "",
                   "| case | detect | build | inside uv | overhead |", "|---|---:|---:|---:|---:|"]
         for name, row in overhead.items():
             lines.append(f"| {name} | {_fmt(row.get('detect_s'))} | {_fmt(row.get('build_s'))} "
                          f"| {_fmt(row.get('in_uv_s'))} | {_fmt(row.get('overhead_s'))} |")
-    phases = result.get("lifecycle_phases", {})
+    phases = app.get("lifecycle_phases", {})
     if phases:
         names = sorted({p for row in phases.values() for p in row})
         lines += ["", "Lifecycle phases of luban-ci builds (median seconds, from `Timer:` lines of `pack build --verbose`):", "",
                   "| case | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
         for name, row in phases.items():
             lines.append(f"| {name} | " + " | ".join(_fmt(row.get(p)) for p in names) + " |")
+    return lines
+
+
+def markdown(result: dict) -> str:
+    """bench/results/latest.md: per app, the cases table and the image facts; then the goals."""
+    apps = result.get("apps") or [result]
+    runs = next((c["runs"] for a in apps for c in a.get("cases", [])), 0)
+    names = ", ".join(f"`{a['app']}`" for a in apps)
+    lines = ["# luban-ci vs a hand-written uv Dockerfile", "",
+             f"Machine: {result['machine'].get('summary', '')}. Apps: {names}. "
+             f"{runs} counted runs per case after {result.get('warmup', 1)} warm-up, interleaved A B A B; "
+             "times in seconds, median (min–max)."]
+    for app in apps:
+        lines += ["", f"## `{app['app']}`" + (f" (CPython {app['python']})" if app.get("python") else "")]
+        lines += _app_markdown(app)
     goals = result.get("goals", {})
     if goals:
         lines += ["", "Goals:", ""] + [f"- {k}: **{'met' if v else 'not met'}**" for k, v in goals.items()]

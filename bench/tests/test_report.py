@@ -81,10 +81,35 @@ def test_overhead_needs_the_verbose_timers() -> None:
     assert report.buildpack_overhead("- Installing Python and the dependencies\n  - Done (1.0s)\n") is None
 
 
-def test_markdown_lists_every_case_and_goal() -> None:
-    result = {"machine": {"summary": "2 CPUs"}, "app": "examples/web-flask", "warmup": 1,
-              "cases": [report.case_row("cold", [4.0], [8.0])], "image_bytes": {"luban": 1, "baseline": 2},
-              "same_digest": {"luban": True, "baseline": True}, "goals": {"rebase <= 2 s": True}}
+def test_markdown_lists_every_app_case_and_goal() -> None:
+    apps = [{"app": "examples/web-flask", "python": "3.12.1", "cases": [report.case_row("cold", [4.0], [8.0])],
+             "image_bytes": {"luban": 1, "baseline": 2}, "same_digest": {"luban": True, "baseline": True}},
+            {"app": "examples/native-sdist", "python": "3.13.0", "cases": [report.case_row("rebase", [0.1], [5.0])],
+             "image_bytes": {"luban": 3, "baseline": 4}, "same_digest": {"luban": True, "baseline": True}}]
+    result = {"machine": {"summary": "2 CPUs"}, "warmup": 1, "apps": apps, "goals": {"rebase <= 2 s": True}}
     text = report.markdown(result)
-    assert "| cold | 4.00 (4.00–4.00) | 8.00 (8.00–8.00) | 0.50x |" in text
-    assert "- rebase <= 2 s: **met**" in text
+    assert "Apps: `examples/web-flask`, `examples/native-sdist`." in text
+    web, native = text.index("## `examples/web-flask` (CPython 3.12.1)"), text.index("## `examples/native-sdist` (CPython 3.13.0)")
+    assert web < text.index("| cold | 4.00 (4.00–4.00) | 8.00 (8.00–8.00) | 0.50x |") < native
+    assert native < text.index("| rebase | 0.10 (0.10–0.10) | 5.00 (5.00–5.00) | 0.02x |")
+    assert "| image size (compressed layers + config, bytes) | 3 | 4 |" in text
+    assert text.rstrip().endswith("- rebase <= 2 s: **met**")
+
+
+def test_code_edit_replaces_its_own_marker_and_keeps_the_code(tmp_path: Path) -> None:
+    import bench
+
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    bench.edit_code(tmp_path, "1-0")
+    bench.edit_code(tmp_path, "1-1")
+    assert (tmp_path / "app.py").read_text() == "print('hi')\n# bench edit 1-1\n"
+
+
+def test_baseline_command_is_the_procfile_web_line(tmp_path: Path) -> None:
+    import bench
+
+    (tmp_path / "Procfile").write_text("worker: python w.py\nweb: exec python app.py\n")
+    assert bench.web_command(tmp_path) == "exec python app.py"
+    (tmp_path / "Procfile").write_text("worker: python w.py\n")
+    with pytest.raises(SystemExit, match="has no `web:` line in a Procfile"):
+        bench.web_command(tmp_path)
