@@ -81,9 +81,9 @@ class Workspace:
 
     def next_build(self) -> None:
         """What the lifecycle does between two builds, per the Buildpack API's layer types: the
-        launch layers go into the "previous image" (self.image); cache layers stay as they are;
-        launch-only layers come back as metadata (without [types]) and SBOM, without their files;
-        everything else, and launch.toml, is gone."""
+        launch layers go into the "previous image" (self.image); cache layers stay; launch-only
+        layers come back as metadata and SBOM without their files; [types] tables are not
+        restored; everything else, and launch.toml, is gone."""
         for toml_path in sorted(self.layers.glob("*.toml")):
             name = toml_path.stem
             if name == "launch":
@@ -91,17 +91,25 @@ class Workspace:
                 continue
             doc = tomllib.loads(toml_path.read_text())
             types = doc.get("types", {})
-            if types.get("launch") and (self.layers / name).is_dir():
-                shutil.rmtree(self.image / name, ignore_errors=True)
-                shutil.copytree(self.layers / name, self.image / name, symlinks=True)
-            if types.get("cache"):
+            if types.get("launch"):
+                if (self.layers / name).is_dir():
+                    shutil.rmtree(self.image / name, ignore_errors=True)
+                    shutil.copytree(self.layers / name, self.image / name, symlinks=True)
+                else:
+                    # Kept from the previous image: the exporter fails when there is none.
+                    assert (self.image / name).is_dir(), f"layer {name} was kept, but no previous image has it"
+            if types.get("cache") or (types.get("launch") and not types.get("build")):
+                if not types.get("cache"):
+                    shutil.rmtree(self.layers / name, ignore_errors=True)
+                toml_path.write_text(tomlw.dumps({"metadata": doc.get("metadata", {})}))
                 continue
             shutil.rmtree(self.layers / name, ignore_errors=True)
-            if types.get("launch") and not types.get("build"):
-                toml_path.write_text(tomlw.dumps({"metadata": doc.get("metadata", {})}))
-            else:
-                toml_path.unlink()
-                (self.layers / f"{name}.sbom.cdx.json").unlink(missing_ok=True)
+            toml_path.unlink()
+            (self.layers / f"{name}.sbom.cdx.json").unlink(missing_ok=True)
+        # Directories without a layer TOML are not layers: nothing keeps them.
+        for path in self.layers.iterdir():
+            if path.is_dir() and not (self.layers / f"{path.name}.toml").exists():
+                shutil.rmtree(path)
 
     def exported(self) -> Path:
         """The launch layers as the new image has them: kept layers come from the previous image.
@@ -109,7 +117,8 @@ class Workspace:
         for toml_path in sorted(self.layers.glob("*.toml")):
             types = tomllib.loads(toml_path.read_text()).get("types", {})
             kept = self.image / toml_path.stem
-            if types.get("launch") and not (self.layers / toml_path.stem).exists() and kept.is_dir():
+            if types.get("launch") and not (self.layers / toml_path.stem).exists():
+                assert kept.is_dir(), f"layer {toml_path.stem} was kept, but no previous image has it"
                 shutil.copytree(kept, self.layers / toml_path.stem, symlinks=True)
         return self.layers
 

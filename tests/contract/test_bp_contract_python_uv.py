@@ -66,7 +66,7 @@ def test_locked_uv_app(workspace) -> None:
     assert toml(layers / "uv.toml")["types"] == {"build": True, "launch": False, "cache": False}
     meta = toml(layers / "venv.toml")["metadata"]
     assert (meta["python"], meta["uv"], meta["arch"], meta["manager"]) == ("3.12.1", "0.13.9", ARCH, "uv.lock")
-    assert meta["buildpack"] == toml(BUILDPACK / "buildpack.toml")["buildpack"]["version"]
+    assert meta["buildpack"].startswith(toml(BUILDPACK / "buildpack.toml")["buildpack"]["version"] + "+")
     assert toml(layers / "launch.toml") == {"processes": [
         {"type": "hello-worker", "command": ["hello-worker"], "default": False},
         {"type": "web", "command": ["sh", "-c", "python -m hello.web"], "default": True},

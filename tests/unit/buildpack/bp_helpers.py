@@ -47,7 +47,7 @@ def make_context(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
             app_dir=app,
             layers_dir=tmp_path / "layers",
             platform_dir=tmp_path / "platform",
-            buildpack_dir=kwargs.pop("buildpack_dir", tmp_path / "bp"),
+            buildpack_dir=kwargs.pop("buildpack_dir", BUILDPACK_SRC),
             env=env or {},
             target=Target("linux", "amd64", "amzn", "2023"),
             today=TODAY,

@@ -90,3 +90,15 @@ def test_two_python_mirror_bindings_are_an_error(tmp_path: Path) -> None:
         "More than one uv Python mirror binding: The bindings a, b all have type uv-python-mirror, and uv installs "
         "CPython from one mirror only. Keep one of them."
     )
+
+
+def test_a_bad_binding_leaves_no_copied_secret_behind(tmp_path: Path) -> None:
+    write_app(tmp_path / "platform/bindings/ca", {"type": "ca-certificates", "proxy.pem": PEM})
+    write_app(tmp_path / "platform/bindings/index", {"type": "netrc"})  # empty: fails after the CA bundle is written
+    secrets = Secrets(find_bindings(tmp_path / "platform", {}))
+    with pytest.raises(BuildpackError) as raised:
+        with secrets:
+            pass
+    assert raised.value.key == "binding_empty"
+    assert secrets.env["SSL_CERT_FILE"].startswith(str(secrets.dir))  # the bundle had been written ...
+    assert not secrets.dir.exists()  # ... and is gone with its directory

@@ -151,7 +151,7 @@ def test_dependency_change_reinstalls_python_because_uv_needs_it(make_context, c
     assert "Building the venv layer: dependency files changed" in out
 
 
-def test_a_missing_sbom_or_a_new_buildpack_version_rebuilds(make_context, tmp_path: Path, capsys) -> None:
+def test_a_missing_sbom_or_a_changed_buildpack_rebuilds(make_context, tmp_path: Path, capsys) -> None:
     ctx = make_context(APP)
     runtime(ctx, FakeUv())
     after_export(ctx.layers_dir)
@@ -160,8 +160,59 @@ def test_a_missing_sbom_or_a_new_buildpack_version_rebuilds(make_context, tmp_pa
     runtime(ctx, FakeUv())
     assert "Building the venv layer: the previous image has no SBOM for it" in capsys.readouterr().out
 
+    # The same buildpack version with different code is a different buildpack.
     after_export(ctx.layers_dir)
-    (tmp_path / "bp").mkdir()
-    (tmp_path / "bp" / "buildpack.toml").write_text('[buildpack]\nid = "luban/python-uv"\nversion = "9.9.9"\n')
+    changed = tmp_path / "bp"
+    shutil.copytree(ctx.buildpack_dir, changed)
+    with (changed / "lib" / "luban_python" / "layers.py").open("a") as handle:
+        handle.write("# changed\n")
+    ctx2 = make_context({}, buildpack_dir=changed)
+    assert ctx2.buildpack_version.split("+")[0] == ctx.buildpack_version.split("+")[0]
+    assert ctx2.buildpack_version != ctx.buildpack_version
+    runtime(ctx2, FakeUv())
+    assert (f"Building the venv layer: buildpack version changed ({ctx.buildpack_version} -> {ctx2.buildpack_version})"
+            in capsys.readouterr().out)
+
+
+def test_without_the_python_sbom_cpython_is_reinstalled_and_the_venv_rebuilt_on_it(make_context, capsys) -> None:
+    ctx = make_context(APP)
     runtime(ctx, FakeUv())
-    assert "Building the venv layer: buildpack version changed (unknown -> 9.9.9)" in capsys.readouterr().out
+    after_export(ctx.layers_dir)
+    (ctx.layers_dir / "python.sbom.cdx.json").unlink()
+    capsys.readouterr()
+    fake = FakeUv()
+    runtime(ctx, fake)
+    out = capsys.readouterr().out
+    assert "Installing CPython 3.12.1 into the python layer: the previous image has no SBOM for it" in out
+    assert "Building the venv layer: CPython was reinstalled" in out
+    assert fake.calls[:3] == ["python install", f"venv {ctx.layers_dir}/venv", "pip install"]
+
+
+def test_layers_of_an_older_buildpack_restored_with_files_are_rebuilt(make_context, capsys) -> None:
+    """An image built before the layers were launch-only: cache layers restored with their files
+    and metadata without the buildpack key."""
+    ctx = make_context(APP)
+    runtime(ctx, FakeUv())
+    for name in ("python", "venv"):
+        doc = tomllib.loads((ctx.layers_dir / f"{name}.toml").read_text())
+        old = {k: v for k, v in doc["metadata"].items() if k != "buildpack"}
+        (ctx.layers_dir / f"{name}.toml").write_text("[metadata]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in old.items()))
+    (ctx.layers_dir / "venv" / "stale").write_text("from the old cache")
+    capsys.readouterr()
+    runtime(ctx, FakeUv())
+    out = capsys.readouterr().out
+    assert "Installing CPython 3.12.1 into the python layer: buildpack version changed (unset -> " in out
+    assert "Building the venv layer: buildpack version changed (unset -> " in out
+    assert not (ctx.layers_dir / "venv" / "stale").exists()
+
+
+def test_a_layer_with_files_present_is_never_kept(make_context, capsys) -> None:
+    ctx = make_context(APP)
+    runtime(ctx, FakeUv())
+    after_export(ctx.layers_dir)
+    (ctx.layers_dir / "venv").mkdir()
+    (ctx.layers_dir / "venv" / "unexpected").write_text("x")
+    capsys.readouterr()
+    runtime(ctx, FakeUv())
+    assert "Building the venv layer: its files were restored from a cache" in capsys.readouterr().out
+    assert not (ctx.layers_dir / "venv" / "unexpected").exists()

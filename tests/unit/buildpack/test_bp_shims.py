@@ -1,4 +1,4 @@
-"""bin/detect and bin/build are POSIX sh shims that find a Python >= 3.11 from the build image."""
+"""bin/detect is POSIX sh; bin/build is a POSIX sh shim that finds a Python >= 3.11 from the build image."""
 
 from __future__ import annotations
 
@@ -34,21 +34,20 @@ def test_without_a_python_the_shim_prints_the_catalog_message(tmp_path: Path) ->
     empty.mkdir()
     for tool in ("dirname", "cat"):
         os.symlink(shutil.which(tool), empty / tool)
-    result = subprocess.run(["/bin/sh", str(bp / "bin/detect")], env={"PATH": str(empty)}, capture_output=True, text=True, cwd=tmp_path, check=False)
+    result = subprocess.run(["/bin/sh", str(bp / "bin/build")], env={"PATH": str(empty)}, capture_output=True, text=True, cwd=tmp_path, check=False)
     assert result.returncode == 1
     message = CATALOG["no_python"]
     assert result.stderr == f"\n[Error: {message.title}]\n{message.body}\n"
 
 
-def test_detect_through_the_shim_writes_the_plan(tmp_path: Path) -> None:
+def test_a_python3_older_than_3_11_is_passed_over(tmp_path: Path) -> None:
     bp = packaged(tmp_path)
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "requirements.txt").write_text("idna\n")
-    env = {"PATH": os.environ["PATH"], "CNB_PLATFORM_DIR": str(tmp_path), "CNB_BUILD_PLAN_PATH": str(tmp_path / "plan.toml")}
-    result = subprocess.run([str(bp / "bin/detect")], env=env, capture_output=True, text=True, cwd=app, check=False)
-    assert (result.returncode, result.stdout) == (0, "Python app: found requirements.txt\n")
-    assert (tmp_path / "plan.toml").read_text() == '[[provides]]\nname = "python"\n\n[[requires]]\nname = "python"\n'
-    (app / "requirements.txt").unlink()
-    result = subprocess.run([str(bp / "bin/detect")], env=env, capture_output=True, text=True, cwd=app, check=False)
-    assert result.returncode == 100
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    for tool in ("dirname", "cat"):
+        os.symlink(shutil.which(tool), shims / tool)
+    (shims / "python3").write_text("#!/bin/sh\nexit 1\n")  # answers the version check with "too old"
+    (shims / "python3").chmod(0o755)
+    result = subprocess.run(["/bin/sh", str(bp / "bin/build")], env={"PATH": str(shims)}, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"\n[Error: {CATALOG['no_python'].title}]\n")

@@ -1,4 +1,4 @@
-"""Runs a buildpack phase: `python3 entry.py detect|build [positional CNB args]`."""
+"""Runs the buildpack's build phase: `python3 entry.py build [positional CNB args]`."""
 
 import sys
 

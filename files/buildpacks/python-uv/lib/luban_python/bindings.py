@@ -56,6 +56,20 @@ class Secrets:
         self.notes: list[str] = []
 
     def __enter__(self) -> "Secrets":
+        try:
+            self._materialise()
+        except BaseException:
+            self.__exit__()  # a bad binding must not leave copied secrets behind
+            raise
+        return self
+
+    def _materialise(self) -> None:
+        # The mirror first: its checks need no secret on disk.
+        mirrors = [b for b in self.bindings if b.type == MIRROR_TYPE]
+        if len(mirrors) > 1:
+            raise BuildpackError("python_mirror_bindings_multiple", names=", ".join(b.name for b in mirrors))
+        if mirrors:
+            self.env.update(self._mirror(mirrors[0]))
         cas = [b for b in self.bindings if b.type == "ca-certificates"]
         if cas:
             self.env["SSL_CERT_FILE"] = str(self._ca_bundle(cas))
@@ -64,13 +78,8 @@ class Secrets:
         if netrcs:
             self.env["NETRC"] = str(self._netrc(netrcs))
             self.notes.append(f"using index credentials from binding(s) {', '.join(b.name for b in netrcs)}")
-        mirrors = [b for b in self.bindings if b.type == MIRROR_TYPE]
-        if len(mirrors) > 1:
-            raise BuildpackError("python_mirror_bindings_multiple", names=", ".join(b.name for b in mirrors))
         if mirrors:
-            self.env.update(self._mirror(mirrors[0]))
             self.notes.append(f"installing CPython from the uv Python mirror of binding {mirrors[0].name}")
-        return self
 
     def __exit__(self, *_exc: object) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

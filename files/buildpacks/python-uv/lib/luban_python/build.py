@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 import json
 import shutil
-import ssl
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import sbom, uv
 from .bindings import Secrets, find_bindings
@@ -25,6 +27,9 @@ try:
     from . import tomlw
 except ImportError:
     import tomlw  # type: ignore[no-redef]
+
+if TYPE_CHECKING:  # imported where uv is downloaded (BP_UV_VERSION), not on every build
+    import ssl
 
 # 1980-01-01, the lifecycle's own timestamp for image layers: used when the user sets none.
 DEFAULT_SOURCE_DATE_EPOCH = "315532800"
@@ -57,14 +62,20 @@ class Context:
     def distro(self) -> str:
         return f"{self.target.distro_name}-{self.target.distro_version}"
 
-    @property
+    @functools.cached_property
     def buildpack_version(self) -> str:
-        """This buildpack's version: part of every launch layer's key, since a new version may lay
-        the layers out differently (env files, stripping) and reused layers are never re-opened."""
+        """This buildpack's version and a digest of its code: part of every launch layer's key. A
+        kept layer is never re-opened, so any change to how the buildpack lays layers out (env
+        files, stripping, ...) must rebuild them, bumped version or not."""
+        manifest = self.buildpack_dir / "buildpack.toml"
         try:
-            return str(tomllib.loads((self.buildpack_dir / "buildpack.toml").read_text(encoding="utf-8"))["buildpack"]["version"])
-        except (OSError, KeyError, tomllib.TOMLDecodeError):
-            return "unknown"
+            version = tomllib.loads(manifest.read_text(encoding="utf-8"))["buildpack"]["version"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+            raise RuntimeError(f"cannot read this buildpack's version from {manifest}: {exc}") from exc
+        digest = hashlib.sha256()
+        for path in sorted((self.buildpack_dir / "lib").rglob("*.py")):
+            digest.update(path.relative_to(self.buildpack_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        return f"{version}+{digest.hexdigest()[:12]}"
 
 
 def preflight(ctx: Context) -> tuple[Project, PythonRequest, bool]:
@@ -126,9 +137,11 @@ def install_uv(ctx: Context, secrets_env: Mapping[str, str]) -> tuple[Path, str]
     binary.parent.mkdir(parents=True, exist_ok=True)
     if source.binary is not None:
         ctx.log.step(f"Using the vendored uv {source.version}")
-        shutil.copy2(source.binary, binary)
+        binary.symlink_to(source.binary)  # the buildpack dir outlives the build; no 40 MB copy
     else:
         ctx.log.step(f"Fetching uv {source.version} from {source.index} (BP_UV_VERSION)")
+        import ssl
+
         cafile = secrets_env.get("SSL_CERT_FILE")
         context = ssl.create_default_context(cafile=cafile) if cafile else None
         digest = uv.download(source, ctx.target.uv_arch, binary, ctx.fetcher(context))
@@ -202,6 +215,10 @@ def reuse_reason(layer: Layer, metadata: Mapping[str, str]) -> str | None:
     reason = change_reason(layer.old_metadata(), metadata, LABELS)
     if reason is None and not layer.sbom.is_file():
         reason = "the previous image has no SBOM for it"
+    if reason is None and layer.path.exists():
+        # The lifecycle never restores a launch-only layer's files; files here would be exported as
+        # the layer, so they are rebuilt rather than trusted.
+        reason = "its files were restored from a cache"
     return reason
 
 

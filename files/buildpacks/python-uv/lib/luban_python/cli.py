@@ -1,22 +1,16 @@
-"""Entry point of bin/detect and bin/build: reads the CNB environment and runs a phase."""
+"""Entry point of bin/build: reads the CNB environment and runs the build (bin/detect is sh)."""
 
 from __future__ import annotations
 
 import datetime
 import os
 import sys
-import traceback
 from pathlib import Path
 
-from . import detect
+from . import build
 from .env import merged_env, process_env, read_platform_env, target_from_env
 from .errors import BuildpackError
 from .log import Logger
-
-try:
-    from . import tomlw
-except ImportError:
-    import tomlw  # type: ignore[no-redef]
 
 
 def _path(env: dict[str, str], name: str, argv: list[str], index: int) -> Path:
@@ -27,21 +21,7 @@ def _path(env: dict[str, str], name: str, argv: list[str], index: int) -> Path:
     return Path(value)
 
 
-def run_detect(argv: list[str]) -> int:
-    # Detect needs only the app (cwd) and the plan path; the platform dir matters to build.
-    plan_path = _path(process_env(), "CNB_BUILD_PLAN_PATH", argv, 2)
-    signs = detect.detect(Path.cwd())
-    if not signs:
-        print("No Python app files found (pyproject.toml, uv.lock, requirements.txt, .python-version, ...)")
-        return detect.DETECT_FAIL
-    plan_path.write_text(tomlw.dumps(detect.plan()), encoding="utf-8")
-    print(f"Python app: found {', '.join(signs)}")
-    return detect.DETECT_PASS
-
-
 def run_build(argv: list[str]) -> int:
-    from . import build  # only here: detect runs on every build and need not pay for its imports
-
     raw = process_env()
     layers_dir = _path(raw, "CNB_LAYERS_DIR", argv, 1)
     platform_dir = _path(raw, "CNB_PLATFORM_DIR", argv, 2)
@@ -63,14 +43,14 @@ def run_build(argv: list[str]) -> int:
 def main(argv: list[str]) -> int:
     phase = argv[0] if argv else ""
     try:
-        if phase == "detect":
-            return run_detect(argv)
         if phase == "build":
             return run_build(argv)
     except Exception:  # an unexpected failure: show everything, it is a buildpack bug
+        import traceback
+
         traceback.print_exc()
         print("\n[Error: internal buildpack error]\nThe luban/python-uv buildpack failed unexpectedly; the traceback above "
               "shows where. Please report it with the build log.", file=sys.stderr)
         return 1
-    print(f"usage: {os.path.basename(sys.argv[0])} detect|build", file=sys.stderr)
+    print(f"usage: {os.path.basename(sys.argv[0])} build", file=sys.stderr)
     return 2

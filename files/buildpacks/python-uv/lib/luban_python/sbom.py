@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from email.parser import HeaderParser
 from pathlib import Path
 
 SPEC_VERSION = "1.5"
@@ -23,6 +22,8 @@ def normalize(name: str) -> str:
 
 def installed(venv: Path) -> list[tuple[str, str, str]]:
     """(name, version, license) of every distribution in the venv's site-packages."""
+    from email.parser import HeaderParser  # only when a venv was built; a kept layer keeps its SBOM
+
     found = []
     for meta in sorted(venv.glob("lib/python*/site-packages/*.dist-info/METADATA")):
         headers = HeaderParser().parsestr(meta.read_text(encoding="utf-8", errors="replace"), headersonly=True)

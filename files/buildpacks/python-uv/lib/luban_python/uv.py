@@ -7,18 +7,18 @@ import io
 import json
 import re
 import shutil
-import ssl
 import subprocess
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BuildpackError
+
+if TYPE_CHECKING:  # ssl, urllib.request and zipfile are imported only when uv is downloaded (BP_UV_VERSION)
+    import ssl
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 
@@ -59,7 +59,7 @@ def find_wheel(index: str, version: str, uv_arch: str, fetch: Callable[[str, str
     page_url = index.rstrip("/") + "/uv/"
     try:
         raw = fetch(page_url, "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
-    except (OSError, urllib.error.URLError) as exc:
+    except OSError as exc:  # urllib's URLError is an OSError
         raise BuildpackError("uv_download_failed", version=version, index=index, detail=f"Reading {page_url} failed: {exc}") from exc
     candidates: list[tuple[str, str, str]] = []
     try:
@@ -79,6 +79,8 @@ def find_wheel(index: str, version: str, uv_arch: str, fetch: Callable[[str, str
 
 
 def extract_binary(wheel: bytes, version: str, target: Path) -> None:
+    import zipfile
+
     with zipfile.ZipFile(io.BytesIO(wheel)) as archive:
         with archive.open(f"uv-{version}.data/scripts/uv") as source, target.open("wb") as out:
             shutil.copyfileobj(source, out)
@@ -87,6 +89,8 @@ def extract_binary(wheel: bytes, version: str, target: Path) -> None:
 
 def fetch_url(ssl_context: ssl.SSLContext | None) -> Callable[[str, str], bytes]:
     def fetch(url: str, accept: str) -> bytes:
+        import urllib.request
+
         request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "luban-python-uv-buildpack"})
         with urllib.request.urlopen(request, timeout=60, context=ssl_context) as response:
             return response.read()
@@ -103,7 +107,7 @@ def download(source: UvSource, uv_arch: str, target: Path, fetch: Callable[[str,
         raise BuildpackError("uv_download_failed", version=source.version, index=source.index, detail=detail)
     try:
         wheel = fetch(url, "*/*")
-    except (OSError, urllib.error.URLError) as exc:
+    except OSError as exc:  # urllib's URLError is an OSError
         raise BuildpackError("uv_download_failed", version=source.version, index=source.index, detail=f"Downloading {url} failed: {exc}") from exc
     actual = hashlib.sha256(wheel).hexdigest()
     if actual != expected:
