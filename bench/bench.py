@@ -370,11 +370,11 @@ def run_app(name: str, runs: int, warmup: int, only: set[str] | None) -> dict:
         for i in range(total):
             def lu_cold(i=i) -> Build:
                 # A repository never built before and --clear-cache: no previous image, empty cache volumes.
-                return build_luban(luban_dir, f"{REGISTRY}/bench/luban-cold-{name}-{i}", "--clear-cache")
+                return build_luban(luban_dir, f"{REGISTRY}/bench/luban-cold-{name}-{NONCE}-{i}", "--clear-cache")
 
             def ba_cold() -> Build:
                 sh(["docker", "builder", "prune", "--all", "--force"])  # layer cache and cache mounts
-                return build_baseline(ctx, f"{REGISTRY}/bench/baseline-cold-{name}:latest", "--no-cache", *ba_args)
+                return build_baseline(ctx, f"{REGISTRY}/bench/baseline-cold-{name}-{NONCE}:latest", "--no-cache", *ba_args)
             both("cold", i, lu_cold, ba_cold)
 
     # Prime both moving tags for the warm cases; --clear-cache so no layer of an earlier
@@ -476,10 +476,10 @@ def run_app(name: str, runs: int, warmup: int, only: set[str] | None) -> dict:
         timers = [report.phase_timers(log) for log in luban.logs.get(case, []) if log]
         if timers and timers[0]:
             phases[case] = {p: round(statistics.median(t.get(p, 0.0) for t in timers), 3) for p in timers[0]}
-            # What pack itself costs around the lifecycle: the ephemeral builder it makes for --env,
-            # app upload, container and volume set-up and removal.
+            # What pack itself costs around the lifecycle: its start-up, app upload, container and
+            # volume set-up and removal.
             inside = [sum(t.values()) for t in timers]
-            outside = [total - lifecycle for total, lifecycle in zip(luban.times[case], inside)]
+            outside = [whole - lifecycle for whole, lifecycle in zip(luban.times[case], inside)]
             phases[case]["outside the lifecycle"] = round(statistics.median(outside), 3)
 
     sizes = {"luban": image_bytes(lu_ref), "baseline": image_bytes(ba_ref)}

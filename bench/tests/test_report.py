@@ -113,3 +113,14 @@ def test_baseline_command_is_the_procfile_web_line(tmp_path: Path) -> None:
     (tmp_path / "Procfile").write_text("worker: python w.py\n")
     with pytest.raises(SystemExit, match="has no `web:` line in a Procfile"):
         bench.web_command(tmp_path)
+
+
+def test_baseline_cmd_runs_a_procfile_line_like_a_procfile(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    dockerfile = (Path(__file__).resolve().parents[1] / "baseline" / "Dockerfile").read_text()
+    (cmd,) = [json.loads(line[len("CMD "):]) for line in dockerfile.splitlines() if line.startswith("CMD ")]
+    env = {"PATH": "/usr/bin:/bin", "APP_CMD": 'exec echo "listening on ${PORT:-8080}"'}
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stdout) == (0, "listening on 8080\n")
