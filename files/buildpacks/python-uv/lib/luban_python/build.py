@@ -104,9 +104,9 @@ def remove_uv_bookkeeping(directory: Path) -> None:
 def strip_debug_info(ctx: Context, directory: Path, env: Mapping[str, str]) -> None:
     """Removes the DWARF debug sections of CPython's executables and shared libraries.
 
-    Unstripped builds (pyenv-built mirrors, python-build-standalone's default archives) carry tens of
-    MB of debug information no app uses at run time; the lifecycle restores the python layer from the
-    cache on every build and exports it into every image, so its size is build time and image size.
+    Unstripped builds (pyenv-built mirrors, python-build-standalone's non-stripped archives) carry tens
+    of MB of debug information no app uses at run time; it would be pushed and pulled with every image
+    and hashed again whenever the layer is rebuilt (uv's default downloads are already stripped).
     Symbol tables stay (`--strip-debug`), so ctypes and tracebacks are unaffected. Skipped when the
     build image has no `strip`; a failure leaves the files as uv installed them.
     """
