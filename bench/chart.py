@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def draw(result: dict, dest: Path) -> None:
-    apps = result.get("apps") or [result]
+    apps = result["apps"]
     width = 0.38
     fig, axes = plt.subplots(len(apps), 1, figsize=(8, 3.6 * len(apps)), dpi=100, squeeze=False)
     for ax, app in zip(axes[:, 0], apps):

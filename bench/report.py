@@ -143,7 +143,7 @@ def _app_markdown(app: dict) -> list[str]:
 
 def markdown(result: dict) -> str:
     """bench/results/latest.md: per app, the cases table and the image facts; then the goals."""
-    apps = result.get("apps") or [result]
+    apps = result["apps"]
     runs = next((c["runs"] for a in apps for c in a.get("cases", [])), 0)
     names = ", ".join(f"`{a['app']}`" for a in apps)
     lines = ["# luban-ci vs a hand-written uv Dockerfile", "",

@@ -32,6 +32,39 @@ def _os_release() -> dict[str, str]:
     return {k: v.strip('"') for k, v in pairs}
 
 
+def between_builds(layers: Path, image: Path) -> None:
+    """What the lifecycle does between two builds, per the Buildpack API's layer types: the launch
+    layers go into the "previous image" (`image`); cache layers stay; launch-only layers come back
+    as metadata and SBOM without their files; [types] tables are not restored; everything else,
+    and launch.toml, is gone. Shared with the buildpack's unit tests."""
+    for toml_path in sorted(layers.glob("*.toml")):
+        name = toml_path.stem
+        if name == "launch":
+            toml_path.unlink()
+            continue
+        doc = tomllib.loads(toml_path.read_text())
+        types = doc.get("types", {})
+        if types.get("launch"):
+            if (layers / name).is_dir():
+                shutil.rmtree(image / name, ignore_errors=True)
+                shutil.copytree(layers / name, image / name, symlinks=True)
+            else:
+                # Kept from the previous image: the exporter fails when there is none.
+                assert (image / name).is_dir(), f"layer {name} was kept, but no previous image has it"
+        if types.get("cache") or (types.get("launch") and not types.get("build")):
+            if not types.get("cache"):
+                shutil.rmtree(layers / name, ignore_errors=True)
+            toml_path.write_text(tomlw.dumps({"metadata": doc.get("metadata", {})}))
+            continue
+        shutil.rmtree(layers / name, ignore_errors=True)
+        toml_path.unlink()
+        (layers / f"{name}.sbom.cdx.json").unlink(missing_ok=True)
+    # Directories without a layer TOML are not layers: nothing keeps them.
+    for path in layers.iterdir():
+        if path.is_dir() and not (layers / f"{path.name}.toml").exists():
+            shutil.rmtree(path)
+
+
 @dataclass
 class Workspace:
     """One app plus its CNB directories; layers survive between builds like a restored cache."""
@@ -80,36 +113,8 @@ class Workspace:
         return result
 
     def next_build(self) -> None:
-        """What the lifecycle does between two builds, per the Buildpack API's layer types: the
-        launch layers go into the "previous image" (self.image); cache layers stay; launch-only
-        layers come back as metadata and SBOM without their files; [types] tables are not
-        restored; everything else, and launch.toml, is gone."""
-        for toml_path in sorted(self.layers.glob("*.toml")):
-            name = toml_path.stem
-            if name == "launch":
-                toml_path.unlink()
-                continue
-            doc = tomllib.loads(toml_path.read_text())
-            types = doc.get("types", {})
-            if types.get("launch"):
-                if (self.layers / name).is_dir():
-                    shutil.rmtree(self.image / name, ignore_errors=True)
-                    shutil.copytree(self.layers / name, self.image / name, symlinks=True)
-                else:
-                    # Kept from the previous image: the exporter fails when there is none.
-                    assert (self.image / name).is_dir(), f"layer {name} was kept, but no previous image has it"
-            if types.get("cache") or (types.get("launch") and not types.get("build")):
-                if not types.get("cache"):
-                    shutil.rmtree(self.layers / name, ignore_errors=True)
-                toml_path.write_text(tomlw.dumps({"metadata": doc.get("metadata", {})}))
-                continue
-            shutil.rmtree(self.layers / name, ignore_errors=True)
-            toml_path.unlink()
-            (self.layers / f"{name}.sbom.cdx.json").unlink(missing_ok=True)
-        # Directories without a layer TOML are not layers: nothing keeps them.
-        for path in self.layers.iterdir():
-            if path.is_dir() and not (self.layers / f"{path.name}.toml").exists():
-                shutil.rmtree(path)
+        """What the lifecycle keeps for the next build (see between_builds)."""
+        between_builds(self.layers, self.image)
 
     def exported(self) -> Path:
         """The launch layers as the new image has them: kept layers come from the previous image.

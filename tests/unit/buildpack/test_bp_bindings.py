@@ -12,6 +12,14 @@ from luban_python.errors import BuildpackError
 PEM = "-----BEGIN CERTIFICATE-----\nMIIfake\n-----END CERTIFICATE-----\n"
 
 
+def binding_error(tmp_path: Path) -> BuildpackError:
+    """The error that entering Secrets raises for the bindings under tmp_path/platform."""
+    with pytest.raises(BuildpackError) as raised:
+        with Secrets(find_bindings(tmp_path / "platform", {})):
+            pass
+    return raised.value
+
+
 def test_ca_binding_is_added_to_the_system_store_outside_the_layers(tmp_path: Path, monkeypatch) -> None:
     system = write_app(tmp_path / "sys", {"ca.crt": "SYSTEM\n"}) / "ca.crt"
     monkeypatch.setattr(bindings, "SYSTEM_CA_BUNDLES", (system,))
@@ -46,11 +54,9 @@ def test_other_binding_types_are_ignored(tmp_path: Path) -> None:
 
 def test_empty_binding_is_an_error(tmp_path: Path) -> None:
     write_app(tmp_path / "platform/bindings/ca", {"type": "ca-certificates"})
-    with pytest.raises(BuildpackError) as raised:
-        with Secrets(find_bindings(tmp_path / "platform", {})):
-            pass
-    assert raised.value.key == "binding_empty"
-    assert str(raised.value) == (
+    raised = binding_error(tmp_path)
+    assert raised.key == "binding_empty"
+    assert str(raised) == (
         f"Binding ca of type ca-certificates has no content: The binding at {tmp_path}/platform/bindings/ca has "
         "a type file but nothing else, so there is nothing to trust. Add the file(s) to the binding or remove it."
     )
@@ -68,11 +74,9 @@ def test_python_mirror_binding_points_uv_at_the_mounted_mirror(tmp_path: Path) -
 
 def test_python_mirror_binding_without_metadata_is_an_error(tmp_path: Path) -> None:
     write_app(tmp_path / "platform/bindings/pythons", {"type": "uv-python-mirror", "env": "X=1\n"})
-    with pytest.raises(BuildpackError) as raised:
-        with Secrets(find_bindings(tmp_path / "platform", {})):
-            pass
-    assert raised.value.key == "python_mirror_binding_incomplete"
-    assert str(raised.value) == (
+    raised = binding_error(tmp_path)
+    assert raised.key == "python_mirror_binding_incomplete"
+    assert str(raised) == (
         f"Binding pythons is not a uv Python mirror: The binding at {tmp_path}/platform/bindings/pythons has type "
         "uv-python-mirror but no download-metadata.json, so uv would not know which CPython archives the mirror "
         "holds. Bind the mirror folder itself (the one `make python-mirror` writes: download-metadata.json, the "
@@ -83,10 +87,8 @@ def test_python_mirror_binding_without_metadata_is_an_error(tmp_path: Path) -> N
 def test_two_python_mirror_bindings_are_an_error(tmp_path: Path) -> None:
     for name in ("a", "b"):
         write_app(tmp_path / f"platform/bindings/{name}", {"type": "uv-python-mirror", "download-metadata.json": "{}"})
-    with pytest.raises(BuildpackError) as raised:
-        with Secrets(find_bindings(tmp_path / "platform", {})):
-            pass
-    assert str(raised.value) == (
+    raised = binding_error(tmp_path)
+    assert str(raised) == (
         "More than one uv Python mirror binding: The bindings a, b all have type uv-python-mirror, and uv installs "
         "CPython from one mirror only. Keep one of them."
     )

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tomllib
 from pathlib import Path
 
+from bp_helpers import REPO
 from luban_python import build, uv
 from luban_python.layers import Layer, change_reason, reuse_or_reset
 from luban_python.log import Logger
 from luban_python.package_manager import detect_project
+
+sys.path.insert(0, str(REPO / "tests" / "contract"))
+from contract_support import between_builds  # noqa: E402  (one model of the lifecycle for both tiers)
 
 LABELS = {"python": "Python version", "inputs": "dependency files"}
 
@@ -80,23 +85,10 @@ class FakeUv:
 
 
 def after_export(layers: Path) -> None:
-    """What the lifecycle restores for the next build: launch-only layers keep metadata (without
-    [types]) and SBOM but lose their files; cache layers keep everything."""
-    for toml_path in sorted(layers.glob("*.toml")):
-        if toml_path.name == "launch.toml":
-            toml_path.unlink()
-            continue
-        doc = tomllib.loads(toml_path.read_text())
-        types = doc.get("types", {})
-        name = toml_path.stem
-        if types.get("cache"):
-            continue
-        if types.get("launch") and not types.get("build"):
-            if (layers / name).exists():
-                shutil.rmtree(layers / name)
-            toml_path.write_text(f"[metadata]\n{''.join(f'{k} = {json.dumps(v)}{chr(10)}' for k, v in doc['metadata'].items())}")
-            continue
-        toml_path.unlink()
+    """What the lifecycle restores for the next build (the contract tier's model of the spec)."""
+    image = layers.parent / "previous-image"
+    image.mkdir(exist_ok=True)
+    between_builds(layers, image)
 
 
 def runtime(ctx, fake: FakeUv) -> None:

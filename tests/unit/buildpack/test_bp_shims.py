@@ -28,26 +28,27 @@ def test_shims_are_posix_sh() -> None:
             subprocess.run(["dash", "-n", str(path)], check=True)
 
 
-def test_without_a_python_the_shim_prints_the_catalog_message(tmp_path: Path) -> None:
+def build_with_only(tmp_path: Path, programs: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """bin/build with a PATH of the shim's own tools (dirname, cat) plus the given sh scripts."""
     bp = packaged(tmp_path)
-    empty = tmp_path / "emptybin"
-    empty.mkdir()
+    path = tmp_path / "path"
+    path.mkdir()
     for tool in ("dirname", "cat"):
-        os.symlink(shutil.which(tool), empty / tool)
-    result = subprocess.run(["/bin/sh", str(bp / "bin/build")], env={"PATH": str(empty)}, capture_output=True, text=True, cwd=tmp_path, check=False)
+        os.symlink(shutil.which(tool), path / tool)
+    for name, script in programs.items():
+        (path / name).write_text(script)
+        (path / name).chmod(0o755)
+    return subprocess.run(["/bin/sh", str(bp / "bin/build")], env={"PATH": str(path)}, capture_output=True, text=True, cwd=tmp_path, check=False)
+
+
+def test_without_a_python_the_shim_prints_the_catalog_message(tmp_path: Path) -> None:
+    result = build_with_only(tmp_path, {})
     assert result.returncode == 1
     message = CATALOG["no_python"]
     assert result.stderr == f"\n[Error: {message.title}]\n{message.body}\n"
 
 
 def test_a_python3_older_than_3_11_is_passed_over(tmp_path: Path) -> None:
-    bp = packaged(tmp_path)
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    for tool in ("dirname", "cat"):
-        os.symlink(shutil.which(tool), shims / tool)
-    (shims / "python3").write_text("#!/bin/sh\nexit 1\n")  # answers the version check with "too old"
-    (shims / "python3").chmod(0o755)
-    result = subprocess.run(["/bin/sh", str(bp / "bin/build")], env={"PATH": str(shims)}, capture_output=True, text=True, cwd=tmp_path, check=False)
+    result = build_with_only(tmp_path, {"python3": "#!/bin/sh\nexit 1\n"})  # answers the version check with "too old"
     assert result.returncode == 1
     assert result.stderr.startswith(f"\n[Error: {CATALOG['no_python'].title}]\n")
