@@ -19,7 +19,7 @@ apt_install() {
   say "installing Debian packages: ${missing[*]}"
   local stamp="$LUBAN_CACHE/apt-updated"
   if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720 2>/dev/null)" ]; then
-    $sudo apt-get update -qq && mkdir -p "$LUBAN_CACHE" && touch "$stamp"
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq && mkdir -p "$LUBAN_CACHE" && touch "$stamp"
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }

@@ -1,6 +1,7 @@
-// Pins the buildx CLI plugin that drives the Docker daemon's built-in BuildKit for the benchmark's
-// baseline (the Debian docker CLI ships without it). Built by bench/buildx.sh, never part of the collection.
-module luban-ci/bench/buildx
+// Pins the buildx client that drives the Docker daemon's built-in BuildKit for the benchmark's
+// baseline (the Debian docker CLI ships without it). scripts/gotool.sh buildx builds it
+// (recipe.sh); never part of the collection.
+module luban-ci/tools/buildx
 
 go 1.26.0
 

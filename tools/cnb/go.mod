@@ -1,6 +1,6 @@
-// Build-machine tools for luban-ci's tests and local default (never part of the collection).
-// Every Go-built tool is pinned here, in one place; scripts/tools.sh builds them from this module.
-module luban-ci/tools
+// The buildpacks tools for luban-ci's tests and local default (never part of the collection):
+// the lifecycle, pack, crane and the registry. scripts/gotool.sh cnb builds them (recipe.sh).
+module luban-ci/tools/cnb
 
 go 1.26.0
 

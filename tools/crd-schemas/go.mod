@@ -1,4 +1,7 @@
-module github.com/luban-ci/luban-ci/tests/manifests/crd-schemas
+// crd-schemas, the offline manifests tier's schema writer (make schemas): closed JSON Schemas for
+// Argo CD (at the version the role argocd_apps pins) and Gateway API objects, from their Go types.
+// scripts/gotool.sh crd-schemas builds it (recipe.sh); never part of the collection.
+module luban-ci/tools/crd-schemas
 
 go 1.25.0
 
