@@ -3,96 +3,28 @@
 from __future__ import annotations
 
 import json
-import re
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import TOKEN, run_cli
+from conftest import ROOT, TOKEN, run_cli
+
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+import fake_github  # noqa: E402
+from fake_github import DOCS, FakeGitHub  # noqa: E402
 
 SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
-DOCS = "https://docs.github.com/rest/commits/statuses#create-a-commit-status"
-STATES = ("error", "failure", "pending", "success")
-
-
-@dataclass
-class FakeGitHub:
-    """Answers like api.github.com: 401 for a wrong token, 404 for unknown repositories, 422 for a
-    bad state, 201 with the created status otherwise; ``script`` forces answers in order."""
-
-    prefix: str = ""
-    repos: tuple[str, ...] = ("acme/shop",)
-    script: list[tuple[int, dict]] = field(default_factory=list)
-    requests: list[dict] = field(default_factory=list)
-    port: int = 0
-
-    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, dict]:
-        self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
-        extra = {"X-GitHub-Media-Type": "github.v3; format=json", "X-RateLimit-Limit": "5000",
-                 "X-RateLimit-Remaining": "4999", "X-GitHub-Request-Id": "CAFE:0001"}
-        if self.script:
-            code, data = self.script.pop(0)
-            return code, data, extra
-        if headers.get("authorization") != "Bearer " + TOKEN:
-            return 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
-                         "status": "401"}, extra
-        match = re.fullmatch(re.escape(self.prefix) + r"/repos/([^/]+/[^/]+)/statuses/([0-9a-f]{40})", path)
-        if method != "POST" or not match or match.group(1) not in self.repos:
-            return 404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"}, extra
-        data = json.loads(body)
-        if data.get("state") not in STATES:
-            return 422, {"message": "Validation Failed", "errors": [
-                {"resource": "Status", "code": "custom", "field": "state",
-                 "message": "state is not included in the list"}], "documentation_url": DOCS,
-                "status": "422"}, extra
-        created = {
-            "url": "https://api.github.com/repos/%s/statuses/%s" % (match.group(1), match.group(2)),
-            "avatar_url": "https://avatars.githubusercontent.com/u/1?v=4", "id": 1, "node_id": "SC_kwDOAAAAAQ",
-            "state": data["state"], "description": data.get("description"), "target_url": data.get("target_url"),
-            "context": data.get("context", "default"), "created_at": "2026-11-24T05:00:00Z",
-            "updated_at": "2026-11-24T05:00:00Z",
-            "creator": {"login": "luban-ci[bot]", "id": 2, "type": "Bot"},
-        }
-        extra["Location"] = created["url"]
-        return 201, created, extra
-
-    @property
-    def url(self) -> str:
-        return "http://127.0.0.1:%d%s" % (self.port, self.prefix)
 
 
 @pytest.fixture()
 def github():
+    """``github(**kwargs) -> FakeGitHub`` on 127.0.0.1 (tests/support/fake_github.py, shared with
+    the end-to-end tier), accepting ``acme/shop`` and the step tool tests' token."""
     servers = []
 
     def start(**kwargs: object) -> FakeGitHub:
-        fake = FakeGitHub(**kwargs)
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                code, data, extra = fake.answer(self.command, self.path, headers, body)
-                payload = json.dumps(data).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        fake.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        fake, server = fake_github.start(**{"token": TOKEN, **kwargs})
         servers.append(server)
         return fake
 
