@@ -127,9 +127,11 @@ class MemoryProbe:
 
 
 def find_tools() -> Tools:
-    out = sh([str(REPO / "scripts" / "tools.sh")]).stdout.strip().splitlines()[-1]
-    buildx = sh([str(REPO / "bench" / "buildx.sh")]).stdout.strip().splitlines()[-1]
-    return Tools(pack=f"{out}/bin/pack", crane=f"{out}/bin/crane", buildx=buildx, uv=shutil.which("uv") or "uv")
+    """pack and crane (tools/cnb) and buildx (tools/buildx), each built once by scripts/gotool.sh."""
+    cnb, buildx = (sh([str(REPO / "scripts" / "gotool.sh"), name]).stdout.strip().splitlines()[-1]
+                   for name in ("cnb", "buildx"))
+    return Tools(pack=f"{cnb}/bin/pack", crane=f"{cnb}/bin/crane", buildx=f"{buildx}/bin/buildx",
+                 uv=shutil.which("uv") or "uv")
 
 
 def uv_binary(dest: Path) -> None:

@@ -1,45 +1,29 @@
 # The cluster resources (roles argo_workflows, argo_events, argocd_apps): rendering, the offline
 # validation tier (Argo's own Go code on the rendered files) and the cluster tier.
 MANIFESTS_DIR := $(OUT)/manifests/orbstack
-GO ?= $(firstword $(wildcard /usr/local/go/bin/go) go)
-ARGO_VALIDATE_SRC := tests/manifests/argo-validate
-# Argo Workflows and Argo Events both link an HDFS client registering the same protobuf names;
-# their registration conflict is ignored (the helper never touches HDFS).
-ARGO_VALIDATE_LDFLAGS := -X google.golang.org/protobuf/reflect/protoregistry.conflictPolicy=ignore
-# Built into the cache, keyed by the helper's sources and pins; Go's module and build caches stay
-# in their defaults (~/go/pkg/mod, ~/.cache/go-build) which outlive a fresh clone.
-ARGO_VALIDATE := $(LUBAN_CACHE)/bin/argo-validate-$(shell (echo '$(ARGO_VALIDATE_LDFLAGS)'; cat $(ARGO_VALIDATE_SRC)/go.mod $(ARGO_VALIDATE_SRC)/go.sum $(ARGO_VALIDATE_SRC)/*.go) 2>/dev/null | sha256sum | cut -c1-12)
+SCHEMAS_DIR := $(OUT)/schemas
+# The two Go helpers of the offline tier, tools/argo-validate and tools/crd-schemas, are built
+# once by scripts/gotool.sh into $(LUBAN_CACHE)/gotools/<name>/<key>/bin (key = their sources and
+# pins); each call prints that directory. Called by absolute path: the script hashes itself by $0.
+GOTOOL := $(CURDIR)/scripts/gotool.sh
 
 .PHONY: manifests
 manifests: venv ## render the orbstack inventory's cluster resources into out/manifests/orbstack (no cluster)
 	@rm -rf $(MANIFESTS_DIR)
 	$(BIN)/ansible-playbook -i inventories/orbstack playbooks/manifests.yml
 
-$(ARGO_VALIDATE):
-	@mkdir -p $(dir $@)
-	@start=$$(date +%s); cd $(ARGO_VALIDATE_SRC) && $(GO) build -mod=readonly -trimpath \
-	    -ldflags '$(ARGO_VALIDATE_LDFLAGS)' -o $@ . && \
-	  echo "argo-validate built in $$(( $$(date +%s) - start ))s -> $@"
-
-CRD_SCHEMAS_SRC := tests/manifests/crd-schemas
-CRD_SCHEMAS := $(LUBAN_CACHE)/bin/crd-schemas-$(shell cat $(CRD_SCHEMAS_SRC)/go.mod $(CRD_SCHEMAS_SRC)/go.sum $(CRD_SCHEMAS_SRC)/*.go 2>/dev/null | sha256sum | cut -c1-12)
-SCHEMAS_DIR := $(OUT)/schemas
-
-$(CRD_SCHEMAS):
-	@mkdir -p $(dir $@)
-	@start=$$(date +%s); cd $(CRD_SCHEMAS_SRC) && $(GO) build -mod=readonly -trimpath -o $@ . && \
-	  echo "crd-schemas built in $$(( $$(date +%s) - start ))s -> $@"
-
 .PHONY: schemas
-schemas: $(CRD_SCHEMAS) ## JSON Schemas (unknown fields refused) for Argo CD and Gateway API objects, from their Go types
-	@$(CRD_SCHEMAS) $(SCHEMAS_DIR)
+schemas: ## JSON Schemas (unknown fields refused) for Argo CD and Gateway API objects, from their Go types
+	@dir=$$($(GOTOOL) crd-schemas) && $$dir/bin/crd-schemas $(SCHEMAS_DIR)
 
 .PHONY: argo-validate
-argo-validate: $(ARGO_VALIDATE) ## build the Go helper that runs Argo's validation and Sensor code
+argo-validate: ## build the Go helper that runs Argo's validation and Sensor code
+	@$(GOTOOL) argo-validate
 
 .PHONY: test-manifests
 test-manifests: manifests argo-validate schemas ## offline tier: Argo's own validators, webhook payloads through the Sensor, schemas, policy
-	LUBAN_MANIFESTS=$(MANIFESTS_DIR) ARGO_VALIDATE=$(ARGO_VALIDATE) LUBAN_SCHEMAS=$(SCHEMAS_DIR) \
+	dir=$$(LUBAN_GOTOOL_QUIET=1 $(GOTOOL) argo-validate) && \
+	  LUBAN_MANIFESTS=$(MANIFESTS_DIR) ARGO_VALIDATE=$$dir/bin/argo-validate LUBAN_SCHEMAS=$(SCHEMAS_DIR) \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/manifests
 
 .PHONY: test-cluster

@@ -96,8 +96,8 @@ def test_argo_versions_are_pinned_once_and_the_validators_use_the_same() -> None
 
     defaults = {r: yaml.safe_load((ROLES / r / "defaults" / "main.yml").read_text())
                 for r in ("argo_workflows", "argo_events", "argocd_apps")}
-    validate_mod = (REPO / "tests" / "manifests" / "argo-validate" / "go.mod").read_text()
-    schemas_mod = (REPO / "tests" / "manifests" / "crd-schemas" / "go.mod").read_text()
+    validate_mod = (REPO / "tools" / "argo-validate" / "go.mod").read_text()
+    schemas_mod = (REPO / "tools" / "crd-schemas" / "go.mod").read_text()
     assert f"github.com/argoproj/argo-workflows/v4 {defaults['argo_workflows']['argo_workflows_version']}\n" in validate_mod
     assert f"github.com/argoproj/argo-events {defaults['argo_events']['argo_events_version']}\n" in validate_mod
     assert f"github.com/argoproj/argo-cd/v3 {defaults['argocd_apps']['argocd_apps_version']}\n" in schemas_mod
