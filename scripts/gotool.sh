@@ -21,7 +21,7 @@ export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || die "Go is needed to build tools/$name from its Go module; install Go >= 1.26 (e.g. under /usr/local/go)"
 
 key=$( (cd "$src" && find . -path ./src -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum; \
-        sha256sum <"$0"; go version) | sha256sum | cut -c1-16)
+        sha256sum <"$here/gotool.sh"; go version) | sha256sum | cut -c1-16)
 root="$LUBAN_CACHE/gotools/$name"
 dest="$root/$key"
 mkdir -p "$root"
