@@ -4,7 +4,7 @@ MANIFESTS_DIR := $(OUT)/manifests/orbstack
 SCHEMAS_DIR := $(OUT)/schemas
 # The two Go helpers of the offline tier, tools/argo-validate and tools/crd-schemas, are built
 # once by scripts/gotool.sh into $(LUBAN_CACHE)/gotools/<name>/<key>/bin (key = their sources and
-# pins); each call prints that directory. Called by absolute path: the script hashes itself by $0.
+# pins); each call prints that directory.
 GOTOOL := $(CURDIR)/scripts/gotool.sh
 
 .PHONY: manifests
