@@ -162,7 +162,7 @@ def test_rbac_grants_each_service_account_only_what_its_steps_need(docs: list[Do
     assert rules == {
         "luban-sensor": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["create"]}],
         "luban-ci-executor": [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}],
-        "luban-ci-supersede": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["get", "list", "patch", "update"]}],
+        "luban-ci-supersede": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["list", "patch"]}],
     }
     assert not list(by_kind(docs, "ClusterRole"))
     for name in ("luban-ci", "luban-ci-pr"):
@@ -170,6 +170,22 @@ def test_rbac_grants_each_service_account_only_what_its_steps_need(docs: list[Do
         assert spec["automountServiceAccountToken"] is False
         tokens = [t["name"] for t in spec["templates"] if t.get("automountServiceAccountToken")]
         assert tokens == ["supersede"]
+
+
+def test_superseding_runs_the_step_tool_not_an_argo_cli_image(docs: list[Doc]) -> None:
+    # `luban-step supersede` lists and merge-patches through the API (list + patch, above); the
+    # argocli image is neither built here nor needed.
+    for name in ("luban-ci", "luban-ci-pr"):
+        spec = one(docs, "WorkflowTemplate", name).body["spec"]
+        images = {t["name"]: t["container"]["image"] for t in spec["templates"] if "container" in t}
+        supersede = next(t for t in spec["templates"] if t["name"] == "supersede")
+        assert supersede["serviceAccountName"] == "luban-ci-supersede"
+        assert supersede["container"]["command"] == ["luban-step"]
+        assert supersede["container"]["args"] == [
+            "supersede", "--lane={{workflow.parameters.lane}}", "--workflow={{workflow.name}}",
+            "--workflow-created={{workflow.creationTimestamp}}", "--namespace={{workflow.namespace}}"]
+        assert set(images.values()) == {images["checkout"]}, images
+    assert "argocli" not in "\n".join(json.dumps(d.body) for d in docs)
 
 
 def test_one_run_per_lane_with_deadlines_retries_on_errors_only_ttl_and_pod_gc(docs: list[Doc]) -> None:

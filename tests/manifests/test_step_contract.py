@@ -37,4 +37,4 @@ def test_every_step_tool_call_parses(docs: list[Doc], step_parser) -> None:
             for name in ("credentials_dir", "token_file"):
                 value = getattr(args, name, None)
                 assert value is None or value.startswith("/secrets/"), (wt.name, t["name"], value)
-    assert seen == {"checkout", "detect", "digest", "deploy", "status"}
+    assert seen == {"supersede", "checkout", "detect", "digest", "deploy", "status"}

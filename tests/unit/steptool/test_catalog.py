@@ -14,7 +14,9 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               sha="a" * 40, branch="main", url="https://h/x.git", action="fetch", code=128, detail="fatal: boom",
               head="b" * 40, attempts=5, attempt=2, image="quay.io/acme/shop@sha256:" + "c" * 64, repo="acme/shop",
               language="python", source="detected", builder="builder:1", template="luban-build-python",
-              deployed="d" * 40, ref="main", state="success", context="luban-ci/build", delay=2)
+              deployed="d" * 40, ref="main", state="success", context="luban-ci/build", delay=2, verb="patch",
+              namespace="luban-ci", count=2, lane="3f2a9c0d1e5b7a64", name="ci-shop-old", created="2026-03-01T09:58:00Z",
+              workflow="ci-shop-new")
 
 ERRORS = {
     'invalid-sha': (
@@ -77,6 +79,19 @@ ERRORS = {
         "--opt 'bad value' is not a commit status state. GitHub knows exactly four states. Pass one of "
         'pending, success, failure, error.'),
     'invalid-text': (2, "--opt 'bad value' is not accepted: it is wrong. Pass a short single-line label."),
+    'invalid-lane': (
+        2,
+        "--opt 'bad value' is not a lane: it is wrong. The lane is the luban.ci/lane label the Sensor gives each "
+        "Workflow (a hash of repository and ref). Pass the workflow's lane parameter unchanged."),
+    'invalid-kube-name': (
+        2,
+        "--opt 'bad value' is not a Kubernetes name: it is wrong. Pass the name Argo gives the step, unchanged (the "
+        "Workflow's own name, its namespace)."),
+    'invalid-created': (
+        2,
+        "--opt 'bad value' is not a creation time. Only runs created before this one are stopped, so it must be "
+        "exact. Pass the Workflow's creationTimestamp (RFC 3339 with an offset or Z, for example "
+        "2026-11-24T05:00:00Z)."),
     'git-missing': (
         3,
         'The git command was not found on PATH. luban-step drives the git CLI for checkout and deploy, so'
@@ -160,6 +175,11 @@ ERRORS = {
         3,
         "kustomization.yaml in '/mnt/x' on branch 'main' cannot be edited: Permission denied. Fix the "
         'file in the GitOps repository.'),
+    'kube-api-unknown': (
+        3,
+        'The Kubernetes API address is not usable: it is wrong. supersede talks to the API from inside a pod, where '
+        'Kubernetes sets KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT. Run it as the supersede step of the '
+        'luban-ci workflow.'),
     'git-failed': (
         4,
         'git fetch failed with exit code 128: fatal: boom. Check the URL, the credentials and that the '
@@ -212,6 +232,28 @@ ERRORS = {
         4,
         "GitHub could not be reached at 'https://h/x.git' after 5 attempts: fatal: boom. The server or "
         'the network failed. Retry later; check proxies and --api-url.'),
+    'kube-unauthorized': (
+        4,
+        "The Kubernetes API answered 401 (fatal: boom) for 'https://h/x.git'. It did not accept the service account "
+        "token in '/mnt/x'. Check that the step runs with a mounted token (the supersede template sets "
+        'automountServiceAccountToken: true).'),
+    'kube-forbidden': (
+        4,
+        "The Kubernetes API answered 403 (fatal: boom) for 'https://h/x.git'. The step's service account may not "
+        "patch Workflows in namespace 'luban-ci'. Apply the argo_workflows role's RBAC (Role luban-ci-supersede: "
+        'list and patch on workflows) and run the step as luban-ci-supersede.'),
+    'kube-unexpected': (
+        4,
+        "The Kubernetes API answered 128 (fatal: boom) for 'https://h/x.git', which listing or stopping Workflows "
+        'does not expect. Check that Argo Workflows (its Workflow CRD) is installed in the cluster.'),
+    'kube-invalid-answer': (
+        4,
+        "The Kubernetes API answered 'https://h/x.git' with something that is not a Workflow list: Permission "
+        "denied. Check that the URL reaches the cluster's API server and that Argo Workflows is installed."),
+    'kube-unavailable': (
+        4,
+        "The Kubernetes API could not be reached at 'https://h/x.git' after 5 attempts: fatal: boom. The API server "
+        'or the network failed. Retry the step.'),
 }
 NOTICES_EXPECTED = {
     'checked-out':
@@ -244,6 +286,15 @@ NOTICES_EXPECTED = {
         "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'.",
     'status-retry':
         'GitHub did not answer cleanly (fatal: boom); retrying in 2s (attempt 2 of 5).',
+    'stopping':
+        "Stopping 'ci-shop-old' of lane '3f2a9c0d1e5b7a64', created '2026-03-01T09:58:00Z': superseded by "
+        "'ci-shop-new'.",
+    'superseded':
+        "Stopped 2 older run(s) of lane '3f2a9c0d1e5b7a64'.",
+    'nothing-to-supersede':
+        "No older run of lane '3f2a9c0d1e5b7a64' is running; nothing to stop.",
+    'kube-retry':
+        'The Kubernetes API did not answer cleanly (fatal: boom); retrying in 2s (attempt 2 of 5).',
 }
 
 
@@ -270,7 +321,7 @@ def test_the_expectations_cover_the_whole_catalog() -> None:
 def test_every_entry_is_used_by_the_code() -> None:
     code = "\n".join(p.read_text() for p in (STEPTOOL_SRC / "luban_step").glob("*.py") if p.name != "errors.py")
     used = set(re.findall(r'(?:StepError|notice)\(\s*(?:_BY_CODE\[[^]]*\]|"([a-z-]+)")', code))
-    used |= set(re.findall(r'\d{3}: "(api-[a-z-]+)"', (STEPTOOL_SRC / "luban_step" / "status.py").read_text()))
+    used |= set(re.findall(r'\d{3}: "([a-z]+-[a-z-]+)"', code))  # the status-code maps (_BY_CODE)
     assert (set(CATALOG) | set(NOTICES)) - used == set()
 
 

@@ -12,7 +12,9 @@ from luban_step.deploy import DeployRequest, deploy
 from luban_step.detect import DetectRequest, detect
 from luban_step.digest import DigestRequest, digest
 from luban_step.errors import Exit, StepError
+from luban_step.kubeapi import SERVICE_ACCOUNT_DIR
 from luban_step.status import StatusRequest, set_status
+from luban_step.supersede import SupersedeRequest, supersede
 
 PREFIX = "luban-step: "
 
@@ -66,6 +68,15 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--description", default="")
     cmd.add_argument("--target-url", default="")
     cmd.add_argument("--token-file", required=True)
+
+    cmd = commands.add_parser("supersede", help="stop the older running Workflows of this run's lane")
+    cmd.add_argument("--lane", required=True, help="the luban.ci/lane label value of this run")
+    cmd.add_argument("--workflow", required=True, help="this run's Workflow name (never stopped)")
+    cmd.add_argument("--workflow-created", required=True,
+                     help="this run's creationTimestamp (RFC 3339): only runs created earlier are stopped")
+    cmd.add_argument("--namespace", help="namespace of the Workflows (default: the service account's)")
+    cmd.add_argument("--service-account-dir", default=SERVICE_ACCOUNT_DIR,
+                     help="mounted service account token, ca.crt and namespace")
     return top
 
 
@@ -81,6 +92,9 @@ def run(args: argparse.Namespace) -> str:
             args.gitops_repo, args.gitops_branch, args.path, args.image_name, args.image,
             args.source_repo, args.source_sha, args.source_ref, args.credentials_dir,
             args.source_dir, args.source_time), log=_say)
+    if args.command == "supersede":
+        return supersede(SupersedeRequest(args.lane, args.workflow, args.workflow_created, args.namespace,
+                                          args.service_account_dir), log=_say)
     return set_status(StatusRequest(
         args.api_url, args.repo, args.sha, args.state, args.context, args.description,
         args.target_url, args.token_file), log=_say)

@@ -108,6 +108,22 @@ CATALOG: dict[str, Entry] = {
         Exit.USAGE,
         "{option} {value} is not accepted: {why}. Pass a short single-line label.",
     ),
+    "invalid-lane": Entry(
+        Exit.USAGE,
+        "{option} {value} is not a lane: {why}. The lane is the luban.ci/lane label the Sensor gives "
+        "each Workflow (a hash of repository and ref). Pass the workflow's lane parameter unchanged.",
+    ),
+    "invalid-kube-name": Entry(
+        Exit.USAGE,
+        "{option} {value} is not a Kubernetes name: {why}. Pass the name Argo gives the step, "
+        "unchanged (the Workflow's own name, its namespace).",
+    ),
+    "invalid-created": Entry(
+        Exit.USAGE,
+        "{option} {value} is not a creation time. Only runs created before this one are stopped, so "
+        "it must be exact. Pass the Workflow's creationTimestamp (RFC 3339 with an offset or Z, for "
+        "example 2026-11-24T05:00:00Z).",
+    ),
     # --- mounted files and the installation -------------------------------------------------
     "git-missing": Entry(
         Exit.CONFIG,
@@ -210,6 +226,12 @@ CATALOG: dict[str, Entry] = {
         "kustomization.yaml in {path} on branch {branch} cannot be edited: {reason}. Fix the file "
         "in the GitOps repository.",
     ),
+    "kube-api-unknown": Entry(
+        Exit.CONFIG,
+        "The Kubernetes API address is not usable: {why}. supersede talks to the API from inside a "
+        "pod, where Kubernetes sets KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT. Run it as "
+        "the supersede step of the luban-ci workflow.",
+    ),
     # --- remotes ------------------------------------------------------------------------------
     "git-failed": Entry(
         Exit.REMOTE,
@@ -276,6 +298,34 @@ CATALOG: dict[str, Entry] = {
         "GitHub could not be reached at {url} after {attempts} attempts: {detail}. The server or "
         "the network failed. Retry later; check proxies and --api-url.",
     ),
+    "kube-unauthorized": Entry(
+        Exit.REMOTE,
+        "The Kubernetes API answered 401 ({detail}) for {url}. It did not accept the service account "
+        "token in {path}. Check that the step runs with a mounted token (the supersede template sets "
+        "automountServiceAccountToken: true).",
+    ),
+    "kube-forbidden": Entry(
+        Exit.REMOTE,
+        "The Kubernetes API answered 403 ({detail}) for {url}. The step's service account may not "
+        "{verb} Workflows in namespace {namespace}. Apply the argo_workflows role's RBAC (Role "
+        "luban-ci-supersede: list and patch on workflows) and run the step as luban-ci-supersede.",
+    ),
+    "kube-unexpected": Entry(
+        Exit.REMOTE,
+        "The Kubernetes API answered {code} ({detail}) for {url}, which listing or stopping "
+        "Workflows does not expect. Check that Argo Workflows (its Workflow CRD) is installed in the "
+        "cluster.",
+    ),
+    "kube-invalid-answer": Entry(
+        Exit.REMOTE,
+        "The Kubernetes API answered {url} with something that is not a Workflow list: {reason}. "
+        "Check that the URL reaches the cluster's API server and that Argo Workflows is installed.",
+    ),
+    "kube-unavailable": Entry(
+        Exit.REMOTE,
+        "The Kubernetes API could not be reached at {url} after {attempts} attempts: {detail}. The "
+        "API server or the network failed. Retry the step.",
+    ),
 }
 
 # Informational lines: also shown to users, also tested word for word.
@@ -296,12 +346,17 @@ NOTICES: dict[str, str] = {
     "status-set": "Set commit status {state} for {context} on {repo} at {sha}.",
     "status-retry": "GitHub did not answer cleanly ({detail}); retrying in {delay}s (attempt "
     "{attempt} of {attempts}).",
+    "stopping": "Stopping {name} of lane {lane}, created {created}: superseded by {workflow}.",
+    "superseded": "Stopped {count} older run(s) of lane {lane}.",
+    "nothing-to-supersede": "No older run of lane {lane} is running; nothing to stop.",
+    "kube-retry": "The Kubernetes API did not answer cleanly ({detail}); retrying in {delay}s "
+    "(attempt {attempt} of {attempts}).",
 }
 
 
 # Fields written by luban-step itself; every other field is quoted with shown().
 _TRUSTED = frozenset({"option", "why", "action", "code", "attempt", "attempts", "needed", "scheme", "message",
-                      "delay", "state", "source"})
+                      "delay", "state", "source", "verb", "count"})
 # Remote or OS text: longer than an argument and still useful; made single-line, not quoted.
 _LONG = frozenset({"detail", "reason"})
 

@@ -33,6 +33,10 @@ _DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(r"^%s?%s(?:/%s)*$" % (_DOMAIN, _COMPONENT, _COMPONENT))
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# Kubernetes: a DNS-1123 subdomain (object names), a DNS-1123 label (namespaces), a label value.
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 STATES = ("pending", "success", "failure", "error")
 
 
@@ -257,6 +261,42 @@ def commit_time(value: str | int | None, option: str) -> int | None:
     if moment is None or moment.tzinfo is None:
         raise StepError("invalid-time", option=option, value=value)
     return int(moment.timestamp())
+
+
+def lane(value: str, option: str) -> str:
+    """A luban.ci/lane label value: it goes into a label selector, so only a label value passes."""
+    why = _text_problem(value, 63)
+    if why is None:
+        if not _LABEL_VALUE.fullmatch(value):
+            why = ("it is not a label value (ASCII letters, digits, '-', '_' and '.', starting and "
+                   "ending with a letter or digit)")
+        else:
+            return value
+    raise StepError("invalid-lane", option=option, value=value, why=why)
+
+
+def kube_name(value: str, option: str, label: bool = False) -> str:
+    """An object name (DNS-1123 subdomain, 253 characters), or with ``label`` a namespace (63)."""
+    limit = 63 if label else 253
+    why = _text_problem(value, limit)
+    if why is None:
+        if not (_DNS_LABEL if label else _DNS_SUBDOMAIN).fullmatch(value):
+            why = ("it may hold only lowercase letters, digits and '-'%s, starting and ending with a "
+                   "letter or digit" % ("" if label else " and '.'"))
+        else:
+            return value
+    raise StepError("invalid-kube-name", option=option, value=value, why=why)
+
+
+def created(value: str, option: str) -> datetime:
+    """A Kubernetes creationTimestamp: RFC 3339 with an offset or Z."""
+    try:
+        moment = datetime.fromisoformat(value) if 0 < len(value) <= 40 and value.isascii() else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise StepError("invalid-created", option=option, value=value)
+    return moment
 
 
 def state(value: str, option: str) -> str:
