@@ -46,4 +46,5 @@ test-cluster-if-reachable: venv
 	  echo "################################################################"; \
 	fi
 
-TEST_TIERS += test-manifests test-cluster-if-reachable
+# `make test` runs the cluster scenario on the test cluster it starts (test-cluster-local, mk/e2e.mk).
+TEST_TIERS += test-manifests
