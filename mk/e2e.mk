@@ -33,7 +33,9 @@ TEST_TIERS += test-cluster-local test-e2e
 # kubeconfig, for a user's own cluster, and says SKIPPED plainly when nothing answers).
 .PHONY: test-cluster-local
 test-cluster-local: venv cluster ## Molecule `cluster` (prepare, converge, idempotence, verify, cleanup) on the test cluster
-	KUBECONFIG=$(CLUSTER_KUBECONFIG) $(MAKE) --no-print-directory test-cluster
+	. $(LUBAN_CACHE)/cluster/platform.env && \
+	  KUBECONFIG=$(CLUSTER_KUBECONFIG) LUBAN_CLUSTER_HTTPROUTE=false \
+	  LUBAN_CLUSTER_JETSTREAM_VERSION=$$ARGO_EVENTS_JETSTREAM_VERSION $(MAKE) --no-print-directory test-cluster
 
 # The services listen on the bridge: stop them before the cluster removes it.
 cluster-down: cluster-services-down
