@@ -7,16 +7,14 @@ Everything here talks to the real cluster and the real host services; nothing is
 
 from __future__ import annotations
 
-import base64
+import calendar
 import copy
 import hashlib
 import hmac
 import json
 import os
-import re
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 import time
@@ -347,26 +345,19 @@ def stage_times(wf: dict) -> dict[str, float]:
 
 
 def _ts(stamp: str) -> float:
-    return time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    return float(calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")))
 
 
 def pod_logs(kube: Kube, wf: dict) -> str:
-    """Every container log of the Workflow's pods (main containers)."""
+    """The main containers' logs of the Workflow's pods still there (podGC removes the pods of
+    steps that succeeded; failed ones stay until the Workflow's TTL)."""
     out = []
-    for node in wf.get("status", {}).get("nodes", {}).values():
-        if node.get("type") != "Pod":
-            continue
-        pod = _pod_name(wf, node)
-        text = kube.run("-n", NAMESPACE, "logs", pod, "-c", "main", check=False)
-        out.append("=== %s (%s)\n%s" % (node.get("displayName"), pod, text))
+    pods = kube.json("-n", NAMESPACE, "get", "pods", "-l", "workflows.argoproj.io/workflow=" + wf["metadata"]["name"])
+    for pod in pods["items"]:
+        name = pod["metadata"]["name"]
+        text = kube.run("-n", NAMESPACE, "logs", name, "-c", "main", check=False)
+        out.append("=== %s\n%s" % (name, text))
     return "\n".join(out)
-
-
-def _pod_name(wf: dict, node: dict) -> str:
-    # Argo v3.4+ pod names: <workflow>-<template>-<hash of node id>; the node id ends with it.
-    name, template = wf["metadata"]["name"], node.get("templateName", "")
-    suffix = node["id"].rsplit("-", 1)[-1]
-    return "%s-%s-%s" % (name, template, suffix) if template else node["id"]
 
 
 def statuses(env: dict[str, str], full_name: str, sha: str) -> list[dict]:
