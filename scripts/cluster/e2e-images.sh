@@ -45,7 +45,7 @@ cluster_builder=$CLUSTER_LOCAL_REGISTRY/luban/builder-python-cluster
 say "copying the run image to $mirror"
 rcrane copy "$run_image" "$mirror" >/dev/null
 say "building $cluster_builder (run image $run_image, mirror $mirror)"
-ansible-playbook -i "$root/inventories/local" "$root/playbooks/site.yml" --tags builder \
+ANSIBLE_CONFIG=$root/ansible.cfg "$LUBAN_CACHE/venv/bin/ansible-playbook" -i "$root/inventories/local" "$root/playbooks/site.yml" --tags builder \
   -e builder_name=python-cluster -e "builder_work_dir=$root/out/builder-cluster" \
   -e "{\"builder_run_image\": \"$run_image\", \"builder_run_image_mirrors\": [\"$mirror\"],
        \"builder_build_env\": [
