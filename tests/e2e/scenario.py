@@ -135,6 +135,7 @@ class Result:
     answer: dict = field(default_factory=dict)
     stages: dict[str, float] = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)
+    latency: dict[str, float] = field(default_factory=dict)
     logs: str = ""
 
 
@@ -170,9 +171,30 @@ def deploy(env: Env, app: str, tree: Path | None = None, files: dict[str, str] |
         timer.mark("argocd_synced_healthy")
         result.answer = e2e.app_answer(env.kube, "e2e-" + app, result.image)
         timer.mark("app_answered")
+        result.latency = latency(wf, push.delivery.sent_at, timer.start + timer.marks["app_answered"])
     result.statuses = e2e.wait("the final commit status", lambda: _final(env, push), 60, 1)
     result.stages = timer.marks
     return push, result
+
+
+def latency(wf: dict, delivered: float, answered: float) -> dict[str, float]:
+    """Webhook to answering pod, split the way the bench reports it (seconds, 1 s resolution
+    where Kubernetes timestamps are involved)."""
+    created = e2e._ts(wf["metadata"]["creationTimestamp"])
+    steps = {}
+    for node in wf["status"]["nodes"].values():
+        if node.get("type") == "Pod" and node.get("finishedAt"):
+            name = node.get("displayName", "").split("(")[0]
+            steps.setdefault(name, (e2e._ts(node["startedAt"]), e2e._ts(node["finishedAt"])))
+    first_start = min(start for start, _end in steps.values())
+    deploy_end = steps.get("deploy", (0.0, e2e._ts(wf["status"]["finishedAt"])))[1]
+    split = {"sensor": created - delivered, "scheduling": first_start - created}
+    for name in ("supersede", "checkout", "detect", "build", "digest", "deploy"):
+        if name in steps:
+            split[name] = steps[name][1] - steps[name][0]
+    split["argocd_sync_and_rollout"] = answered - deploy_end
+    split["total"] = answered - delivered
+    return {k: round(v, 1) for k, v in split.items()}
 
 
 def _final(env: Env, push: Push) -> list[dict] | None:
@@ -188,5 +210,5 @@ def record(path: Path, push: Push, result: Result) -> None:
         "gitops_commit": result.gitops_commit,
         "statuses": [{k: v for k, v in s.items() if k != "authorization"} for s in result.statuses],
         "answer": result.answer, "stages_seconds_since_delivery": result.stages,
-        "step_seconds": result.steps, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "step_seconds": result.steps, "latency_seconds": result.latency, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }, indent=1) + "\n")
