@@ -23,6 +23,7 @@ EXPECTED_FILES = {
     "argo_events/40-sensor-github.yaml",
     "argo_events/50-httproute-webhook.yaml",
     "argocd_apps/10-appproject.yaml",
+    "argocd_apps/11-appproject-install.yaml",
     "argocd_apps/20-application-luban-ci.yaml",
     "argocd_apps/30-application-example.yaml",
 }

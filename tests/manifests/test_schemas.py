@@ -30,7 +30,7 @@ def _errors(validator: jsonschema.Draft4Validator, body: dict) -> list[str]:
 
 def test_every_argocd_object_and_route_matches_its_schema(docs: list[Doc], validators: dict) -> None:
     checked = [d for d in docs if d.kind in KINDS]
-    assert sorted(d.kind for d in checked) == ["AppProject", "Application", "Application", "HTTPRoute"]
+    assert sorted(d.kind for d in checked) == ["AppProject", "AppProject", "Application", "Application", "HTTPRoute"]
     for d in checked:
         assert _errors(validators[d.kind], d.body) == [], d.file.name
 

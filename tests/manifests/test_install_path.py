@@ -1,0 +1,85 @@
+"""The install path docs/install-orbstack.md describes works as written: every object Argo CD syncs
+is admitted by the AppProject of the Application that syncs it, and the docs name the GitOps paths
+the pipeline writes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from conftest import REPO, Doc, by_kind, one
+
+CLUSTER_SCOPED = {"Namespace"}
+
+
+def _group(api_version: str) -> str:
+    return api_version.split("/")[0] if "/" in api_version else ""
+
+
+def _admits(project: dict, server: str, namespace: str) -> bool:
+    return any(d["server"] == server and d["namespace"] in (namespace, "*") for d in project["destinations"])
+
+
+def _kind_allowed(project: dict, doc: Doc) -> bool:
+    group = _group(doc.body["apiVersion"])
+    if doc.kind in CLUSTER_SCOPED:
+        return {"group": group, "kind": doc.kind} in project.get("clusterResourceWhitelist", [])
+    listed = project.get("namespaceResourceWhitelist")
+    return listed is None or {"group": group, "kind": doc.kind} in listed
+
+
+def test_every_object_the_luban_ci_application_syncs_is_admitted_by_its_project(docs: list[Doc]) -> None:
+    # The install doc's GitOps path: the rendered manifests (this tier's input) are committed to
+    # argocd_apps_luban_path and the `luban-ci` Application syncs them all, its own AppProjects and
+    # Applications in Argo CD's namespace included.
+    app = one(docs, "Application", "luban-ci").body["spec"]
+    project = one(docs, "AppProject", app["project"]).body["spec"]
+    assert app["source"]["repoURL"] in project["sourceRepos"]
+    server = app["destination"]["server"]
+    refused = []
+    for doc in docs:
+        namespace = doc.body["metadata"].get("namespace", app["destination"]["namespace"])
+        if doc.kind not in CLUSTER_SCOPED and not _admits(project, server, namespace):
+            refused.append("%s/%s: namespace %s is not a destination" % (doc.kind, doc.name, namespace))
+        if not _kind_allowed(project, doc):
+            refused.append("%s/%s: kind not whitelisted" % (doc.kind, doc.name))
+    assert refused == []
+
+
+def test_apps_are_admitted_where_they_deploy_and_never_reach_argo_cd_or_luban_ci(docs: list[Doc]) -> None:
+    install = one(docs, "Application", "luban-ci").body["spec"]["project"]
+    apps = [a for a in by_kind(docs, "Application") if a.name != "luban-ci"]
+    assert apps
+    for app in apps:
+        spec = app.body["spec"]
+        assert spec["project"] != install, app.name
+        project = one(docs, "AppProject", spec["project"]).body["spec"]
+        assert spec["source"]["repoURL"] in project["sourceRepos"], app.name
+        assert _admits(project, spec["destination"]["server"], spec["destination"]["namespace"]), app.name
+        argocd = app.body["metadata"]["namespace"]
+        for forbidden in (argocd, one(docs, "Application", "luban-ci").body["spec"]["destination"]["namespace"]):
+            assert not _admits(project, spec["destination"]["server"], forbidden), (app.name, forbidden)
+    # Both projects may create Namespaces (CreateNamespace=true) and no other cluster-scoped kind.
+    for project in by_kind(docs, "AppProject"):
+        assert project.body["spec"]["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+
+
+def test_the_install_project_lists_exactly_the_kinds_the_roles_render(docs: list[Doc]) -> None:
+    project = one(docs, "AppProject", one(docs, "Application", "luban-ci").body["spec"]["project"]).body["spec"]
+    rendered = {json.dumps({"group": _group(d.body["apiVersion"]), "kind": d.kind}) for d in docs
+                if d.kind not in CLUSTER_SCOPED}
+    assert rendered == {json.dumps(k) for k in project["namespaceResourceWhitelist"]}
+
+
+def test_the_docs_name_the_gitops_path_the_pipeline_writes(docs: list[Doc]) -> None:
+    # The Sensor writes apps/<owner>-<name> (test_webhooks proves the value); the docs must say so.
+    sensor = json.dumps(one(docs, "Sensor", "github").body)
+    assert "(lower .Input.body.repository.full_name)" in sensor
+    texts = {p: (REPO / p).read_text(encoding="utf-8") for p in
+             ("docs/install-orbstack.md", "docs/pipeline.md", "README.md", "roles/argocd_apps/README.md")}
+    for path, text in texts.items():
+        assert not re.search(r"apps/<(repo|name|app)>", text), path
+    assert "`apps/<owner>-<name>/kustomization.yaml`" in texts["docs/install-orbstack.md"]
+    example = one(docs, "Application", "example-python").body["spec"]["source"]["path"]
+    assert example == "apps/example-example-python"
