@@ -38,10 +38,11 @@ k8s_bin() {
 
 kubectl_admin() { "$(k8s_bin kubectl)" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 
-# pid_alive NAME: the daemon NAME started by up.sh is running.
+# pid_alive NAME: the daemon NAME started by up.sh is running (its recorded pid is alive and
+# still runs NAME, so a recycled pid is never taken for it).
 pid_alive() {
   local f=$CLUSTER_RUN/$1.pid
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+  [ -f "$f" ] && tr '\0' ' ' <"/proc/$(cat "$f")/cmdline" 2>/dev/null | grep -q -- "$1"
 }
 
 # wait_for SECONDS COMMAND...: poll COMMAND every half second until it succeeds or time is up.

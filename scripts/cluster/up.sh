@@ -21,18 +21,37 @@ apt_install containerd runc containernetworking-plugins iptables iproute2 conntr
 free_gb=$(df -BG --output=avail /var/lib | tail -1 | tr -dc 0-9)
 [ "$free_gb" -ge 5 ] || die "the test cluster needs about 5 GB free under /var/lib (containerd's images and volumes); $free_gb GB are free"
 
+# State left by a cluster whose daemons are gone (the machine's processes were ended, e.g. at the
+# end of a CI job) is removed first: containers, mounts and leases of a dead node are not reusable.
+if [ -d "$CLUSTER_STATE" ] && ! pid_alive kube-apiserver && ! pid_alive kubelet; then
+  say "removing the state of an earlier test cluster whose daemons are gone"
+  "$here/down.sh"
+fi
 mkdir -p "$CLUSTER_STATE"/{logs,etcd,kubelet,cni/net.d,cni/ipam,containerd,volumes} "$CLUSTER_RUN"
 chmod 700 "$CLUSTER_STATE"
 logs=$CLUSTER_STATE/logs
 
-# start NAME COMMAND...: a daemon in its own session (so it outlives make and any timeout
-# wrapping this script), its pid in $CLUSTER_RUN/NAME.pid, its output in logs/NAME.log.
+# start NAME [FILE...] -- COMMAND...: a daemon in its own session (so it outlives make and any
+# timeout wrapping this script), its pid in $CLUSTER_RUN/NAME.pid, its output in logs/NAME.log.
+# A running daemon whose command line and configuration FILEs are unchanged is left alone; one
+# whose inputs changed since it started is restarted with the new ones.
 start() {
   local name=$1; shift
-  if pid_alive "$name"; then return 0; fi
+  local files=()
+  while [ "$1" != -- ]; do files+=("$1"); shift; done
+  shift
+  local key
+  key=$( (printf '%s\n' "$@"; cat "${files[@]}" </dev/null) | sha256sum | cut -c1-16)
+  if pid_alive "$name"; then
+    [ "$(cat "$CLUSTER_RUN/$name.key" 2>/dev/null)" = "$key" ] && return 0
+    say "restarting $name: its configuration changed"
+    kill "$(cat "$CLUSTER_RUN/$name.pid")"
+    wait_for 20 eval '! pid_alive "$name"' || kill -9 "$(cat "$CLUSTER_RUN/$name.pid")" 2>/dev/null || true
+  fi
   say "starting $name (log: $logs/$name.log)"
   setsid "$@" >>"$logs/$name.log" 2>&1 </dev/null &
   echo $! >"$CLUSTER_RUN/$name.pid"
+  echo "$key" >"$CLUSTER_RUN/$name.key"
 }
 # need NAME SECONDS COMMAND...: wait for a daemon to answer, or fail pointing at its log.
 need() {
@@ -72,14 +91,14 @@ iptables -C FORWARD -j LUBAN-FENCE 2>/dev/null || iptables -I FORWARD 1 -j LUBAN
 "$here/certs.sh"
 pki=$CLUSTER_STATE/pki
 
-start etcd "$(k8s_bin etcd)" --name luban --data-dir "$CLUSTER_STATE/etcd" \
+start etcd -- "$(k8s_bin etcd)" --name luban --data-dir "$CLUSTER_STATE/etcd" \
   --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
   --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
   --initial-cluster luban=http://127.0.0.1:2380 --listen-metrics-urls http://127.0.0.1:2381 \
   --quota-backend-bytes 4294967296 --log-level warn
 need etcd 60 curl -fs http://127.0.0.1:2381/health
 
-start kube-apiserver "$(k8s_bin kube-apiserver)" \
+start kube-apiserver -- "$(k8s_bin kube-apiserver)" \
   --bind-address="$CLUSTER_NODE_IP" --advertise-address="$CLUSTER_NODE_IP" --secure-port="$CLUSTER_API_PORT" \
   --etcd-servers=http://127.0.0.1:2379 \
   --service-cluster-ip-range="$CLUSTER_SERVICE_CIDR" \
@@ -94,7 +113,7 @@ start kube-apiserver "$(k8s_bin kube-apiserver)" \
 need kube-apiserver 120 curl -fs --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
   "https://$CLUSTER_NODE_IP:$CLUSTER_API_PORT/readyz"
 
-start kube-controller-manager "$(k8s_bin kube-controller-manager)" \
+start kube-controller-manager -- "$(k8s_bin kube-controller-manager)" \
   --kubeconfig="$CLUSTER_STATE/controller-manager.kubeconfig" \
   --authentication-kubeconfig="$CLUSTER_STATE/controller-manager.kubeconfig" \
   --authorization-kubeconfig="$CLUSTER_STATE/controller-manager.kubeconfig" \
@@ -102,7 +121,7 @@ start kube-controller-manager "$(k8s_bin kube-controller-manager)" \
   --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
   --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
   --service-cluster-ip-range="$CLUSTER_SERVICE_CIDR" --profiling=false --v=1
-start kube-scheduler "$(k8s_bin kube-scheduler)" \
+start kube-scheduler -- "$(k8s_bin kube-scheduler)" \
   --kubeconfig="$CLUSTER_STATE/scheduler.kubeconfig" \
   --authentication-kubeconfig="$CLUSTER_STATE/scheduler.kubeconfig" \
   --authorization-kubeconfig="$CLUSTER_STATE/scheduler.kubeconfig" \
@@ -156,7 +175,7 @@ state = "$CLUSTER_RUN/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$ctrd/certs.d"
 EOF
-start containerd /usr/bin/containerd --config "$ctrd/config.toml"
+start containerd "$ctrd/config.toml" -- /usr/bin/containerd --config "$ctrd/config.toml"
 need containerd 30 ctr --address "$CONTAINERD_SOCK" version
 
 # Docker sets FORWARD's policy to DROP, so the firewall plugin must open pod traffic.
@@ -207,7 +226,7 @@ evictionHard: {memory.available: "200Mi", nodefs.available: "2%", imagefs.availa
 imageGCHighThresholdPercent: 95
 imageGCLowThresholdPercent: 90
 EOF
-start kubelet "$(k8s_bin kubelet)" --config="$CLUSTER_STATE/kubelet/config.yaml" \
+start kubelet "$CLUSTER_STATE/kubelet/config.yaml" -- "$(k8s_bin kubelet)" --config="$CLUSTER_STATE/kubelet/config.yaml" \
   --kubeconfig="$CLUSTER_STATE/kubelet.kubeconfig" --root-dir="$CLUSTER_STATE/kubelet" \
   --cert-dir="$CLUSTER_STATE/kubelet/pki" --hostname-override="$CLUSTER_NODE_NAME" \
   --node-ip="$CLUSTER_NODE_IP" --v=1
@@ -226,7 +245,7 @@ nodePortAddresses: ["$CLUSTER_NODE_IP/32"]
 # Zero: leave the host's conntrack sysctls alone.
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
-start kube-proxy "$(k8s_bin kube-proxy)" --config="$CLUSTER_STATE/kube-proxy.yaml" --v=1
+start kube-proxy "$CLUSTER_STATE/kube-proxy.yaml" -- "$(k8s_bin kube-proxy)" --config="$CLUSTER_STATE/kube-proxy.yaml" --v=1
 
 need kubelet 120 kubectl_admin wait --for=condition=Ready "node/$CLUSTER_NODE_NAME" --timeout=1s
 # Pods created before the service-account controller made `default` are refused.
