@@ -53,6 +53,12 @@ start() {
   echo $! >"$CLUSTER_RUN/$name.pid"
   echo "$key" >"$CLUSTER_RUN/$name.key"
 }
+# write FILE: stdin into FILE only when it differs (kube-proxy exits when its file is rewritten,
+# and an unchanged file keeps start() from restarting the daemon reading it).
+write() {
+  cat >"$1.new"
+  if cmp -s "$1.new" "$1"; then rm -f "$1.new"; else mv "$1.new" "$1"; fi
+}
 # need NAME SECONDS COMMAND...: wait for a daemon to answer, or fail pointing at its log.
 need() {
   local name=$1 seconds=$2; shift 2
@@ -133,7 +139,7 @@ mkdir -p "$ctrd/certs.d" "$CLUSTER_RUN/containerd"
 # hosts.toml per registry: the local one over plain http; public ones at a closed port.
 hosts() {  # hosts REGISTRY URL
   mkdir -p "$ctrd/certs.d/$1"
-  printf 'server = "%s"\n\n[host."%s"]\n  capabilities = ["pull", "resolve"]\n' "$2" "$2" >"$ctrd/certs.d/$1/hosts.toml"
+  printf 'server = "%s"\n\n[host."%s"]\n  capabilities = ["pull", "resolve"]\n' "$2" "$2" | write "$ctrd/certs.d/$1/hosts.toml"
 }
 hosts "$CLUSTER_LOCAL_REGISTRY" "http://$CLUSTER_LOCAL_REGISTRY"
 for public in docker.io quay.io ghcr.io gcr.io registry.k8s.io public.ecr.aws; do
@@ -144,7 +150,7 @@ done
 if [ -f "$CLUSTER_CACHE/registries" ]; then
   while read -r name url; do [ -z "$name" ] || hosts "$name" "$url"; done <"$CLUSTER_CACHE/registries"
 fi
-cat >"$ctrd/config.toml" <<EOF
+write "$ctrd/config.toml" <<EOF
 version = 2
 root = "$ctrd/root"
 state = "$CLUSTER_RUN/containerd/state"
@@ -179,7 +185,7 @@ start containerd "$ctrd/config.toml" -- /usr/bin/containerd --config "$ctrd/conf
 need containerd 30 ctr --address "$CONTAINERD_SOCK" version
 
 # Docker sets FORWARD's policy to DROP, so the firewall plugin must open pod traffic.
-cat >"$CLUSTER_STATE/cni/net.d/10-luban.conflist" <<EOF
+write "$CLUSTER_STATE/cni/net.d/10-luban.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
   "name": "luban",
@@ -195,8 +201,8 @@ cat >"$CLUSTER_STATE/cni/net.d/10-luban.conflist" <<EOF
 EOF
 
 # Pods whose DNS policy is Default get this file: no upstream resolver at all.
-printf 'options ndots:1\n' >"$CLUSTER_STATE/kubelet/resolv.conf"
-cat >"$CLUSTER_STATE/kubelet/config.yaml" <<EOF
+printf 'options ndots:1\n' | write "$CLUSTER_STATE/kubelet/resolv.conf"
+write "$CLUSTER_STATE/kubelet/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $CLUSTER_NODE_IP
@@ -231,7 +237,7 @@ start kubelet "$CLUSTER_STATE/kubelet/config.yaml" -- "$(k8s_bin kubelet)" --con
   --cert-dir="$CLUSTER_STATE/kubelet/pki" --hostname-override="$CLUSTER_NODE_NAME" \
   --node-ip="$CLUSTER_NODE_IP" --v=1
 
-cat >"$CLUSTER_STATE/kube-proxy.yaml" <<EOF
+write "$CLUSTER_STATE/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
