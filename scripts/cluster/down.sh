@@ -16,6 +16,9 @@ if [ ! -d "$CLUSTER_STATE" ] && [ ! -d "$CLUSTER_RUN" ] && ! ip link show "$CLUS
   exit 0
 fi
 
+# The binaries already built, never a build: removing a cluster must not wait for a compiler.
+_k8s_dir=$LUBAN_CACHE/gotools/kubernetes/current
+
 # stop NAME: end a daemon started by up.sh (TERM, then KILL after 10 s).
 stop() {
   local f=$CLUSTER_RUN/$1.pid pid
@@ -50,22 +53,19 @@ stop containerd
 pkill -9 -f -- "-address $CONTAINERD_SOCK" 2>/dev/null || true
 
 # 3. Packet filter: kube-proxy's own cleanup, then every KUBE-*, CNI-* and LUBAN-* rule and chain.
-if [ -x "$(k8s_bin kube-proxy 2>/dev/null)" ]; then
-  "$(k8s_bin kube-proxy)" --cleanup >/dev/null 2>&1 || true
-fi
+"$(k8s_bin kube-proxy)" --cleanup >/dev/null 2>&1 || true
+# ours TOOL TABLE: the chains of ours in TABLE.
+ours() { "$1-save" -t "$2" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\|LUBAN\)-[^ ]*\).*/\1/p'; }
 for tool in iptables ip6tables; do
   command -v "$tool-save" >/dev/null || continue
   for table in filter nat mangle raw; do
-    "$tool-save" -t "$table" 2>/dev/null | grep -E '^-A ' | grep -E -- '-j (KUBE|CNI|LUBAN)-|^-A (KUBE|CNI|LUBAN)-' |
+    # Rules jumping to our chains from anywhere (e.g. FORWARD -> LUBAN-FENCE), then our chains.
+    { "$tool-save" -t "$table" 2>/dev/null || true; } | { grep -E -- '^-A .* -j (KUBE|CNI|LUBAN)-' || true; } |
       sed 's/^-A /-D /' | while read -r rule; do
         eval "$tool -t $table $rule" 2>/dev/null || true
       done
-    "$tool-save" -t "$table" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\|LUBAN\)-[^ ]*\).*/\1/p' | while read -r chain; do
-      "$tool" -t "$table" -F "$chain" 2>/dev/null || true
-    done
-    "$tool-save" -t "$table" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\|LUBAN\)-[^ ]*\).*/\1/p' | while read -r chain; do
-      "$tool" -t "$table" -X "$chain" 2>/dev/null || true
-    done
+    for chain in $(ours "$tool" "$table"); do "$tool" -t "$table" -F "$chain" 2>/dev/null || true; done
+    for chain in $(ours "$tool" "$table"); do "$tool" -t "$table" -X "$chain" 2>/dev/null || true; done
   done
 done
 
