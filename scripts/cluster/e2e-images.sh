@@ -37,13 +37,16 @@ rcrane() { DOCKER_CONFIG=$auth "$crane" --insecure "$@"; }
 run_image=$("$crane" config "$local_builder" | python3 -c '
 import json, sys
 meta = json.loads(json.load(sys.stdin)["config"]["Labels"]["io.buildpacks.builder.metadata"])
-print(meta["stack"]["runImage"]["image"])')
+images = meta.get("images") or [(meta.get("stack") or {}).get("runImage") or {}]  # current, then pre-0.12 shape
+print(images[0].get("image", ""))')
 [[ $run_image == "$CLUSTER_LOCAL_REGISTRY/"* ]] || die "the builder's run image $run_image is not in $CLUSTER_LOCAL_REGISTRY"
 mirror=$E2E_REGISTRY/${run_image#"$CLUSTER_LOCAL_REGISTRY/"}
 cluster_builder=$CLUSTER_LOCAL_REGISTRY/luban/builder-python-cluster
 
-say "copying the run image to $mirror"
-rcrane copy "$run_image" "$mirror" >/dev/null
+# pack checks every run-image mirror through the Docker engine, which speaks only https to
+# 10.213.0.1:5001: give the engine the same image under the mirror's name.
+docker pull -q "$run_image" >/dev/null
+docker tag "$run_image" "$mirror"
 say "building $cluster_builder (run image $run_image, mirror $mirror)"
 ANSIBLE_CONFIG=$root/ansible.cfg "$LUBAN_CACHE/venv/bin/ansible-playbook" -i "$root/inventories/local" "$root/playbooks/site.yml" --tags builder \
   -e builder_name=python-cluster -e "builder_work_dir=$root/out/builder-cluster" \
@@ -55,6 +58,10 @@ ANSIBLE_CONFIG=$root/ansible.cfg "$LUBAN_CACHE/venv/bin/ansible-playbook" -i "$r
          {\"name\": \"UV_PYTHON_DOWNLOADS_JSON_URL\", \"value\": \"$E2E_PYTHON_MIRROR/download-metadata.json\"},
          {\"name\": \"SSL_CERT_FILE\", \"value\": \"/cnb/e2e/ca-certificates.crt\"}]}" \
   >"$root/out/builder-cluster.log" 2>&1 || die "building the cluster builder failed; see out/builder-cluster.log"
+
+# After the play: it may have rebuilt the stack, and the mirror must be the run image it used.
+say "copying the run image to $mirror"
+rcrane copy "$run_image" "$mirror" >/dev/null
 
 # The machine's CA bundle as one more layer of the cluster builder.
 layer=$auth/ca-layer
