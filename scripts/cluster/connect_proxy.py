@@ -45,6 +45,7 @@ class Handler(StreamRequestHandler):
         except OSError as exc:
             sys.stderr.write("CONNECT %s failed: %s\n" % (request[1], exc))
             return self._answer(502, "Bad Gateway")
+        sys.stderr.write("CONNECT %s from %s\n" % (request[1], self.client_address[0]))
         self._answer(200, "Connection established")
         self._pipe(self.connection, upstream)
 

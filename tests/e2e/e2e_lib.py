@@ -421,12 +421,15 @@ def image_config(env: dict[str, str], image: str) -> dict:
     return {"manifest": manifest, "config": config}
 
 
-def image_layer_files(env: dict[str, str], image: str, layer_digest: str) -> list[str]:
+def image_layer_files(env: dict[str, str], image: str, diff_id: str) -> list[str]:
+    """Paths in the layer whose uncompressed digest is ``diff_id`` (what lifecycle metadata names)."""
     import io
     import tarfile
+    found = image_config(env, image)
+    index = found["config"]["rootfs"]["diff_ids"].index(diff_id)
     repo, _at, _digest = image.partition("@")
     host, _slash, path = repo.partition("/")
-    blob = _registry(env, host, "/v2/%s/blobs/%s" % (path, layer_digest), "*/*", raw=True)
+    blob = _registry(env, host, "/v2/%s/blobs/%s" % (path, found["manifest"]["layers"][index]["digest"]), "*/*", raw=True)
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r:*") as tar:
         return tar.getnames()
 

@@ -55,10 +55,11 @@ def test_push_builds_deploys_and_the_pod_answers_with_the_pushed_content(env, tm
     sbom = metadata.get("sbom", {}).get("sha")
     assert sbom, sorted(metadata)
     files = e2e.image_layer_files(env.services, result.image, sbom)
-    assert any(name.startswith(("layers/sbom/launch/", "/layers/sbom/launch/")) for name in files), files[:20]
+    assert any(name.endswith("/sbom.cdx.json") and "/layers/sbom/launch/" in "/" + name.lstrip("/") for name in files), files[:20]
     # .git never reaches the app image: the pipeline builds the checkout's files only.
-    app_layer_files = e2e.image_layer_files(env.services, result.image, image["manifest"]["layers"][-1]["digest"])
-    assert not [n for n in app_layer_files if "/.git/" in n or n.endswith("/.git")], "a .git directory is in the image"
+    app_files = [name for layer in metadata["app"] for name in e2e.image_layer_files(env.services, result.image, layer["sha"])]
+    assert any(name.endswith("/app.py") for name in app_files), app_files[:20]
+    assert not [n for n in app_files if ".git" in n.split("/")], "a .git directory is in the app layer"
 
 
 def test_a_second_commit_deploys_its_new_digest(env) -> None:
