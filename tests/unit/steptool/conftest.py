@@ -170,3 +170,67 @@ def git_http_server():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture()
+def git_ssh_server(tmp_path: Path):
+    """A real SSH git server: OpenSSH's sshd on 127.0.0.1 with a throwaway host key, letting one
+    throwaway client key in and only as ``git-shell`` (no shell, no port forwarding).
+
+    Returns ``serve(bare) -> (url, credentials)``: an ``ssh://`` URL of ``bare`` and a directory
+    holding ``ssh-privatekey`` and ``known_hosts`` as the pipeline mounts them. sshd logs in as the
+    user running the tests; skipped where OpenSSH's server or ssh-keygen is missing.
+    """
+    import getpass
+    import shutil
+    import socket
+    import time
+
+    sshd = shutil.which("sshd") or ("/usr/sbin/sshd" if os.path.exists("/usr/sbin/sshd") else None)
+    if not sshd or not shutil.which("ssh-keygen") or not shutil.which("git-shell"):
+        pytest.skip("OpenSSH's sshd, ssh-keygen or git-shell is not installed, so no real SSH remote can be served")
+    base = tmp_path / "sshd"
+    base.mkdir()
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "luban-test", "-f", str(base / name)],
+                       check=True)
+    client_pub = (base / "client.pub").read_text().strip()
+    (base / "authorized_keys").write_text(
+        'restrict,command="git-shell -c \\"$SSH_ORIGINAL_COMMAND\\"" %s\n' % client_pub)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (base / "sshd_config").write_text("\n".join([
+        "ListenAddress 127.0.0.1:%d" % port, "HostKey %s" % (base / "host"),
+        "AuthorizedKeysFile %s" % (base / "authorized_keys"), "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
+        "AllowTcpForwarding no", "X11Forwarding no", "AcceptEnv GIT_PROTOCOL",  # protocol v2, as GitHub speaks it
+        "PidFile %s" % (base / "sshd.pid"), ""]))
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", exist_ok=True)  # the privilege separation directory sshd wants as root
+    server = subprocess.Popen([sshd, "-D", "-e", "-f", str(base / "sshd_config")], stdout=subprocess.DEVNULL,
+                              stderr=open(base / "sshd.log", "w"))
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("sshd did not start: " + (base / "sshd.log").read_text())
+            time.sleep(0.1)
+    credentials = base / "credentials"
+    credentials.mkdir()
+    shutil.copy(base / "client", credentials / "ssh-privatekey")
+    host_key = " ".join((base / "host.pub").read_text().split()[:2])
+    (credentials / "known_hosts").write_text("[127.0.0.1]:%d %s\n" % (port, host_key))
+    for entry in credentials.iterdir():
+        entry.chmod(0o644)  # as Kubernetes mounts a secret to the pod's group: readable, not 0600
+    user = getpass.getuser()
+
+    def serve(bare: Path) -> tuple[str, Path]:
+        return "ssh://%s@127.0.0.1:%d%s" % (user, port, bare), credentials
+
+    yield serve
+    server.terminate()
+    server.wait(timeout=10)

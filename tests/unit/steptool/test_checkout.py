@@ -152,3 +152,16 @@ def test_a_retried_checkout_reuses_its_clean_checkout_and_restarts_a_failed_one(
     result = run_cli("checkout", "--repo-url", remote.url, "--revision", second, "--dest", str(other))
     assert result.code == 0, result.err
     assert git(other, "rev-parse", "HEAD") == second
+
+
+def test_checkout_over_a_real_ssh_remote_with_a_deploy_key(tmp_path: Path, git_ssh_server) -> None:
+    remote = make_remote(tmp_path, "app")
+    wanted = commit(remote.work, {"main.py": "print(1)\n"}, "one", 1_700_000_000)
+    commit(remote.work, {"main.py": "print(2)\n"}, "two", 1_700_000_100)
+    remote.push()
+    url, credentials = git_ssh_server(remote.bare)
+    result = run_cli("checkout", "--repo-url", url, "--revision", wanted, "--dest", str(tmp_path / "src"),
+                     "--credentials-dir", str(credentials))
+    assert result.code == 0, result.err
+    assert (tmp_path / "src" / "main.py").read_text() == "print(1)\n"
+    assert "PRIVATE KEY" not in result.both

@@ -1,10 +1,11 @@
 """The step tool image as the product builds it and the pipeline runs it.
 
 The image comes from playbooks/steptool.yml (`make steptool-image`): our builder, `pack build`, on
-the stack's run image variant that carries git and an SSH client. The containers run as the image's
-own non-root user with a read-only root filesystem, /tmp a tmpfs and the workspace at /work (the
-CNB app directory /workspace holds the step tool itself). Needs a Docker engine and the builder in
-the local registry (`make builder`); where either is missing the tests say which and are skipped.
+the stack's run image variant that carries git and an SSH client. The containers run as the pipeline
+pods run them: the uid and gid of the argo_workflows role (the builder's CNB user, not the image's
+own user), a read-only root filesystem, /tmp a tmpfs and the workspace at /work (the CNB app
+directory /workspace holds the step tool itself). Needs a Docker engine and the builder in the
+local registry (`make builder`); where either is missing the tests say which and are skipped.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT, TOKEN, commit, git, make_remote
 
 CACHE = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci"))
-CRANE = CACHE / "tools" / "current" / "bin" / "crane"
+# scripts/gotool.sh cnb (scripts/tools.sh) points gotools/cnb/current at the last complete build.
+CRANE = CACHE / "gotools" / "cnb" / "current" / "bin" / "crane"
 BUILDER = os.environ.get("LUBAN_STEPTOOL_BUILDER", "127.0.0.1:5000/luban/builder-python:latest")
 RECORD = ROOT / "out" / "steptool.json"
 # ansible-playbook of the tooling venv the tests run from (make test-steptool).
 PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+# The uid:gid every pipeline pod runs as (the role's securityContext), whatever the image's USER is.
+_WORKFLOWS = yaml.safe_load((ROOT / "roles" / "argo_workflows" / "defaults" / "main.yml").read_text())
+POD_USER = "%d:%d" % (_WORKFLOWS["argo_workflows_run_as_user"], _WORKFLOWS["argo_workflows_run_as_group"])
 
 
 def _ok(*argv: str) -> bool:
@@ -62,12 +68,13 @@ def image(record: dict[str, str]) -> str:
 
 
 def run(image: str, *args: str, volumes: tuple[str, ...] = (), entrypoint: str = "luban-step",
-        network: str = "none") -> subprocess.CompletedProcess[str]:
-    """As the workflow runs it: `command: [luban-step]`, the image's own non-root user, read-only
-    root, /tmp a volume."""
+        network: str = "none", user: str = POD_USER) -> subprocess.CompletedProcess[str]:
+    """As the workflow runs it: `command: [luban-step]`, the pods' uid and gid, read-only root, /tmp
+    a volume."""
     # /tmp as the pods have it: an emptyDir, which (unlike Docker's default tmpfs) allows exec; the
     # HTTPS checkout runs its askpass helper from there.
-    flags = ["run", "--rm", "--read-only", "--tmpfs", "/tmp:exec", "--network", network, "--entrypoint", entrypoint]
+    flags = ["run", "--rm", "--read-only", "--tmpfs", "/tmp:exec", "--network", network, "--entrypoint", entrypoint,
+             "--user", user]
     for volume in volumes:
         flags += ["-v", volume]
     return _docker(*flags, image, *args)
@@ -87,8 +94,42 @@ def test_the_image_runs_non_root_with_luban_step_as_its_command(image: str) -> N
     assert config["Entrypoint"] == ["/cnb/process/luban-step"]
     version = run(image, "--version")
     assert (version.returncode, version.stdout) == (0, "luban-step 0.1.0\n"), version.stderr
-    uid = run(image, "-u", entrypoint="id")
+    uid = run(image, "-u", entrypoint="id", user=config["User"])
     assert uid.returncode == 0 and uid.stdout.strip() not in ("", "0"), uid.stdout + uid.stderr
+
+
+def test_the_uid_the_pipeline_pods_run_as_is_a_user_of_the_image(image: str) -> None:
+    # OpenSSH looks the uid up before it parses its arguments and exits 255 ("No user exists for
+    # uid") when /etc/passwd does not know it: every SSH checkout and GitOps push would fail.
+    uid, gid = POD_USER.split(":")
+    name = run(image, "-un", entrypoint="id")
+    assert name.returncode == 0 and name.stdout.strip() == "cnb", name.stdout + name.stderr
+    passwd = run(image, "/etc/passwd", entrypoint="cat")
+    entries = [line.split(":") for line in passwd.stdout.splitlines()]
+    assert [e[2:4] for e in entries if e[2] == uid] == [[uid, gid]], passwd.stdout + passwd.stderr
+    ssh = run(image, "-V", entrypoint="ssh")
+    assert ssh.returncode == 0 and "OpenSSH" in ssh.stderr, ssh.stderr
+    config = json.loads(_docker("image", "inspect", image).stdout)[0]["Config"]
+    assert config["User"].split(":")[0] != uid  # the image's own user stays the run image's app user
+
+
+def test_ssh_checkout_in_the_image_as_the_pipeline_pods_run_it(
+        image: str, tmp_path: Path, git_ssh_server) -> None:
+    remote = make_remote(tmp_path, "app")
+    wanted = commit(remote.work, {"main.py": "print(1)\n"}, "one", 1_700_000_000)
+    commit(remote.work, {"main.py": "print(2)\n"}, "two", 1_700_000_100)
+    remote.push()
+    # A real sshd on 127.0.0.1 (a deploy key, strict host key checking), reached over the host
+    # network; the key and known_hosts are a mounted secret, as in the pipeline.
+    url, credentials = git_ssh_server(remote.bare)
+    work = _workspace(tmp_path)
+    checkout = run(image, "checkout", "--repo-url", url, "--revision", wanted, "--dest", "/work/src",
+                   "--credentials-dir", "/credentials",
+                   volumes=("%s:/work" % work, "%s:/credentials:ro" % credentials), network="host")
+    assert checkout.returncode == 0, checkout.stderr
+    assert "No user exists" not in checkout.stderr
+    assert (work / "src" / "main.py").read_text() == "print(1)\n"
+    assert git(work / "src", "-c", "safe.directory=*", "rev-parse", "HEAD") == wanted
 
 
 def test_the_step_image_is_built_on_the_git_run_image_and_the_default_run_image_has_no_git(
