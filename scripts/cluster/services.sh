@@ -8,6 +8,7 @@
 #   10.213.0.1:8443  fake GitHub statuses API over HTTPS (tests/support/fake_github.py), journal
 #   10.213.0.1:3128  CONNECT proxy to pypi.org and files.pythonhosted.org only (builds' index)
 #   10.213.0.1:8420  the offline CPython mirror (make python-mirror), read-only HTTP
+#   10.213.0.1:8421  a private Python index over HTTPS with Basic auth (scripts/cluster/private_index.py)
 # Usage: scripts/cluster/services.sh credentials|start|stop|status
 #   credentials  create (once) the CA, keys, tokens and robot passwords; needs no bridge; prints
 #                the env file describing them ($LUBAN_CACHE/cluster/services/services.env)
@@ -46,7 +47,7 @@ credentials() {
     chmod 600 "$tls/ca.key" "$tls/server.key"
   fi
   local name
-  for name in git-read-token git-write-token status-token webhook-secret; do
+  for name in git-read-token git-write-token status-token webhook-secret index-password; do
     [ -s "$sec/$name" ] || (umask 077 && openssl rand -hex 24 >"$sec/$name")
   done
   printf '%s read\n%s write\n' "$(cat "$sec/git-read-token")" "$(cat "$sec/git-write-token")" >"$sec/git-tokens"
@@ -87,6 +88,8 @@ E2E_GIT_SSH=ssh://root@$addr:2222
 E2E_GITHUB_API=https://$addr:8443
 E2E_PROXY=http://$addr:3128
 E2E_PYTHON_MIRROR=http://$addr:8420
+E2E_PRIVATE_INDEX=https://$addr:8421/simple
+E2E_PRIVATE_INDEX_USER=luban-e2e
 E2E_GIT_ROOT=$gitroot
 E2E_CA=$tls/ca.crt
 E2E_SECRETS=$sec
@@ -176,6 +179,8 @@ EOF
     --journal "$svc/github-requests.jsonl"
   launch proxy 3128 "$python" "$here/connect_proxy.py" --listen "$addr:3128" \
     --allow pypi.org --allow files.pythonhosted.org
+  launch private-index 8421 "$python" "$here/private_index.py" --listen "$addr:8421" \
+    --password-file "$sec/index-password" --tls-cert "$tls/server.crt" --tls-key "$tls/server.key"
   if [ -f "$LUBAN_CACHE/python-mirror/download-metadata.json" ]; then
     launch python-mirror 8420 "$python" -m http.server 8420 --bind "$addr" --directory "$LUBAN_CACHE/python-mirror"
   else
@@ -201,7 +206,7 @@ stop() {
 
 status() {
   local name
-  for name in registry git-https sshd github proxy python-mirror; do
+  for name in registry git-https sshd github proxy python-mirror private-index; do
     if running "$name"; then echo "$name: running (pid $(cat "$svc/$name.pid"))"; else echo "$name: stopped"; fi
   done
 }

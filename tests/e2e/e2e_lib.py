@@ -360,6 +360,41 @@ def pod_logs(kube: Kube, wf: dict) -> str:
     return "\n".join(out)
 
 
+class LogCollector:
+    """Keeps every container log of one Workflow's pods while it runs: podGC deletes the pods of
+    successful steps, so their logs are read while they are still there."""
+
+    def __init__(self, kube: Kube, workflow: str) -> None:
+        import threading
+        self.kube, self.workflow, self.logs = kube, workflow, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._collect()
+            self._stop.wait(2.0)
+        self._collect()
+
+    def _collect(self) -> None:
+        try:
+            pods = self.kube.json("-n", NAMESPACE, "get", "pods", "-l", "workflows.argoproj.io/workflow=" + self.workflow)
+        except (E2EError, subprocess.TimeoutExpired, ValueError):
+            return
+        for pod in pods["items"]:
+            name = pod["metadata"]["name"]
+            for container in [c["name"] for c in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]]:
+                text = self.kube.run("-n", NAMESPACE, "logs", name, "-c", container, check=False)
+                if text and len(text) >= len(self.logs.get((name, container), "")):
+                    self.logs[(name, container)] = text
+
+    def stop(self) -> str:
+        self._stop.set()
+        self._thread.join(30)
+        return "\n".join("=== %s/%s\n%s" % (pod, c, text) for (pod, c), text in sorted(self.logs.items()))
+
+
 def statuses(env: dict[str, str], full_name: str, sha: str) -> list[dict]:
     journal = Path(env["E2E_GITHUB_JOURNAL"])
     if not journal.exists():
@@ -432,6 +467,19 @@ def image_layer_files(env: dict[str, str], image: str, diff_id: str) -> list[str
     blob = _registry(env, host, "/v2/%s/blobs/%s" % (path, found["manifest"]["layers"][index]["digest"]), "*/*", raw=True)
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r:*") as tar:
         return tar.getnames()
+
+
+def image_blobs(env: dict[str, str], image: str) -> list[bytes]:
+    """Every layer of the image, uncompressed, and its config: to search for what must not be there."""
+    import gzip
+    found = image_config(env, image)
+    repo, _at, _digest = image.partition("@")
+    host, _slash, path = repo.partition("/")
+    blobs = [json.dumps(found["config"]).encode()]
+    for layer in found["manifest"]["layers"]:
+        blob = _registry(env, host, "/v2/%s/blobs/%s" % (path, layer["digest"]), "*/*", raw=True)
+        blobs.append(gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob)
+    return blobs
 
 
 def _registry(env: dict[str, str], host: str, path: str, accept: str, raw: bool = False):

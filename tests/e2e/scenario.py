@@ -152,18 +152,19 @@ def deploy(env: Env, app: str, tree: Path | None = None, files: dict[str, str] |
     wf = find_workflow(env, push.sha)
     result.workflow = wf["metadata"]["name"]
     timer.mark("workflow_created")
-    wf = e2e.wait_workflow_done(env.kube, result.workflow)
+    collector = e2e.LogCollector(env.kube, result.workflow)
+    try:
+        wf = e2e.wait_workflow_done(env.kube, result.workflow)
+    finally:
+        result.logs = collector.stop()
     timer.mark("workflow_finished")
     result.phase = wf["status"]["phase"]
     result.steps = e2e.stage_times(wf)
     if result.phase != expect:
-        result.logs = e2e.pod_logs(env.kube, wf)
         result.statuses = e2e.statuses(env.services, push.full_name, push.sha)
         result.stages = timer.marks
         return push, result
-    if expect != "Succeeded":
-        result.logs = e2e.pod_logs(env.kube, wf)
-    else:
+    if expect == "Succeeded":
         result.image = output_parameter(wf, "digest", "image")
         commit = e2e.wait("the GitOps commit of %s" % push.sha[:12], lambda: gitops_commit_for(env, push.sha), 30, 1)
         result.gitops_commit = commit["sha"]
