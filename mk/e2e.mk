@@ -39,3 +39,9 @@ test-cluster-local: venv cluster ## Molecule `cluster` (prepare, converge, idemp
 
 # The services listen on the bridge: stop them before the cluster removes it.
 cluster-down: cluster-services-down
+
+# Not a test: numbers depend on the machine (bench/pipeline.py; make bench compares the builds).
+BENCH_PIPELINE_RUNS ?= 3
+.PHONY: bench-pipeline
+bench-pipeline: e2e-install python-mirror builder ## pipeline latency on scenario 1 (webhook -> answering pod, per stage) beside bare pack build -> bench/results/pipeline.json
+	$(PYTHON) bench/pipeline.py --runs $(BENCH_PIPELINE_RUNS)
