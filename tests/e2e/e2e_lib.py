@@ -413,7 +413,7 @@ def argocd_app(kube: Kube, name: str) -> dict:
 
 def refresh_app(kube: Kube, name: str) -> None:
     kube.run("-n", "argocd", "annotate", "--overwrite", "applications.argoproj.io", name,
-             "argocd.argoproj.io/refresh=hard")
+             "argocd.argoproj.io/refresh=normal")
 
 
 def wait_synced_healthy(kube: Kube, name: str, revision: str, timeout: float = 300) -> dict:
