@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the local OCI registry (CNCF distribution, built from tools/go.mod) on
+# Starts the local OCI registry (CNCF distribution, built from tools/cnb/go.mod) on
 # 127.0.0.1:${LUBAN_REGISTRY_PORT:-5000} unless one already answers there. Idempotent.
 # Storage lives in $LUBAN_CACHE/registry so images survive restarts and fresh clones.
 set -euo pipefail
