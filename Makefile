@@ -12,8 +12,13 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 OUT := $(CURDIR)/out
 
-# Test tiers, in the order `make test` runs them; each mk/*.mk appends its own.
-TEST_TIERS :=
+# Test tiers, declared once, in the order `make test` runs them: fast to slow. The unit tiers
+# need neither Docker nor the network; then collection QA and the offline manifest validation;
+# then the tiers that build with real uv, PyPI and Docker; last the test cluster (Molecule
+# `cluster`, then the end-to-end pipeline). Each tier's target lives in its area's mk/*.mk.
+UNIT_TIERS := test-bench-unit test-buildpack-unit test-plugins-unit
+TEST_TIERS := $(UNIT_TIERS) test-collection test-manifests test-buildpack-contract test-steptool \
+  test-images test-demo test-cluster-local test-e2e
 
 .PHONY: help
 help: ## list the targets
@@ -37,6 +42,12 @@ test: ## run every test tier (what CI runs)
 	  echo "=== tier: $$t"; start=$$(date +%s); \
 	  $(MAKE) --no-print-directory $$t; \
 	  echo "=== tier $$t passed in $$(( $$(date +%s) - start ))s"; \
+	done
+
+.PHONY: check
+check: venv ## lint and the unit tiers: no Docker, no network (passes with networking off)
+	@set -e; for t in lint $(UNIT_TIERS); do \
+	  echo "=== $$t"; $(MAKE) --no-print-directory $$t; \
 	done
 
 .PHONY: clean

@@ -21,4 +21,3 @@ bench: venv docker-engine tools registry python-mirror builder bench-venv ## lub
 test-bench-unit: venv ## the benchmark's statistics, log parsing and report (no Docker)
 	$(BIN)/pytest -q -p no:cacheprovider bench/tests
 
-TEST_TIERS += test-bench-unit

@@ -22,4 +22,3 @@ test-buildpack-contract: buildpacks python-mirror ## the packaged bin/detect and
 	LUBAN_BUILDPACK_DIR=$(BUILDPACK_DIR) LUBAN_PYTHON_MIRROR=$(PYTHON_MIRROR) LUBAN_LIFECYCLE=$$(scripts/tools.sh)/bin/lifecycle \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/contract
 
-TEST_TIERS += test-buildpack-unit test-buildpack-contract

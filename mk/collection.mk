@@ -16,4 +16,3 @@ lint: venv ## ansible-lint (production profile) over the repository
 sanity: venv ## ansible-test sanity on a staged copy of the collection
 	tests/collection/qa.sh sanity
 
-TEST_TIERS += test-plugins-unit test-collection

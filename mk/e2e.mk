@@ -27,7 +27,6 @@ e2e: e2e-install ## scenario 1 for one app: make e2e APP=DIR (git repo or folder
 	@test -n "$(APP)" || { echo "usage: make e2e APP=DIR" >&2; exit 2; }
 	$(PYTHON) tests/e2e/run_app.py "$(APP)" $(OUT)/e2e.json
 
-TEST_TIERS += test-cluster-local test-e2e
 
 # Molecule `cluster` against the test cluster (make test-cluster keeps using the current
 # kubeconfig, for a user's own cluster, and says SKIPPED plainly when nothing answers).

@@ -37,4 +37,3 @@ test-images: venv docker-engine tools registry python-mirror ## real images: Mol
 test-demo: ## run `make demo` as a test tier
 	$(MAKE) --no-print-directory demo
 
-TEST_TIERS += test-images test-demo

@@ -47,4 +47,3 @@ test-cluster-if-reachable: venv
 	fi
 
 # `make test` runs the cluster scenario on the test cluster it starts (test-cluster-local, mk/e2e.mk).
-TEST_TIERS += test-manifests

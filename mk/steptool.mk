@@ -19,4 +19,3 @@ steptool-lock: venv ## re-resolve files/steptool/uv.lock against PyPI
 test-steptool: venv steptool-image-deps ## step tool: real git remotes, a fake GitHub statuses API, hostile input, the packaged app
 	PYTHONDONTWRITEBYTECODE=1 UV_CACHE_DIR=$(LUBAN_CACHE)/uv $(BIN)/pytest -q -p no:cacheprovider tests/unit/steptool
 
-TEST_TIERS += test-steptool
