@@ -213,6 +213,66 @@ def test_cluster_path_bare_creator_without_docker_socket(builder, engine, contai
     assert c.attrs["Config"]["User"].split(":")[0] != builder["uid"]
 
 
+def test_cluster_layout_from_detect_builds_as_pack_would(builder, engine, container, tools, tmp_path):
+    """The cluster build as the WorkflowTemplates lay it out: `luban-step detect --prepare-dir` on a
+    checkout (with .git), then the bare creator with build/app at /workspace, build/platform/env at
+    /platform/env and a binding at /platform/bindings/<name>, each mounted apart as the pods mount
+    them. project.toml's build env (here the offline CPython mirror, without which nothing
+    installs) and the CA binding must reach the buildpack; .git and excluded files never reach
+    the image."""
+    source = git_app(EXAMPLES / "web-flask", tmp_path / "source")
+    (source / "notes").mkdir()
+    (source / "notes" / "private.txt").write_text("not for the image\n")
+    (source / "README.md").write_text("# docs, excluded\n")
+    (source / "project.toml").write_text(
+        '[_]\nschema-version = "0.2"\n\n[io.buildpacks]\nexclude = ["notes/", "*.md"]\n\n'
+        '[[io.buildpacks.build.env]]\nname = "UV_PYTHON_DOWNLOADS_JSON_URL"\n'
+        'value = "file:///luban/python-mirror/download-metadata.json"\n\n'
+        '[[io.buildpacks.build.env]]\nname = "UV_PYTHON_INSTALL_MIRROR"\nvalue = "file:///luban/python-mirror"\n')
+    commit_all(source, "project.toml")
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps([{"name": "python", "detect": ["uv.lock"], "builder": builder["image"],
+                                     "template": "luban-build-python"}]))
+    detect = run([sys.executable, "-m", "luban_step", "detect", "--source", str(source), "--registry", str(registry),
+                  "--outputs", str(tmp_path / "outputs"), "--prepare-dir", str(tmp_path / "build")],
+                 env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "files" / "steptool" / "src"),
+                                                                   str(REPO / "plugins" / "module_utils")])})
+    assert detect.returncode == 0, detect.stderr
+    binding = tmp_path / "bindings" / "ca-certificates"
+    binding.mkdir(parents=True)
+    (binding / "type").write_text("ca-certificates")
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", binding / "ca-certificates.crt")
+    for p in [tmp_path, *tmp_path.rglob("*")]:
+        if not p.is_symlink():
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    target = f"{REGISTRY}/tests/cluster-layout:1"
+    ctr = engine.containers.run(
+        builder["image"],
+        entrypoint=["/cnb/lifecycle/creator"],
+        command=["-app", "/workspace", "-platform", "/platform", "-run-image", builder["run_image"],
+                 "-log-level", "info", target],
+        user=f"{builder['uid']}:{builder['gid']}",
+        environment={"CNB_PLATFORM_API": "0.14"},
+        volumes={str(tmp_path / "build" / "app"): {"bind": "/workspace", "mode": "ro"},
+                 str(tmp_path / "build" / "platform" / "env"): {"bind": "/platform/env", "mode": "ro"},
+                 str(binding): {"bind": "/platform/bindings/ca-certificates", "mode": "ro"},
+                 str(CACHE / "python-mirror"): {"bind": "/luban/python-mirror", "mode": "ro"}},
+        network_mode="host", detach=True,
+    )
+    code = ctr.wait()["StatusCode"]
+    logs = ctr.logs().decode()
+    ctr.remove()
+    assert code == 0, logs[-4000:]
+    assert "Trusting the CA certificates of binding(s) ca-certificates" in logs
+    c, url = container(target)
+    assert http_get(url)["app"] == "web-flask"
+    listing = engine.containers.run(target, entrypoint=["/bin/sh", "-c", "cd /workspace && find . | sort"],
+                                    remove=True).decode().split()
+    assert "./app.py" in listing and "./project.toml" in listing
+    # `notes/` matches what is under notes, not the directory itself: pack keeps it, empty.
+    assert not [f for f in listing if f.startswith(("./.git", "./notes/")) or f.endswith(".md")], listing
+
+
 def test_stale_lock_fails_build_app_with_the_buildpacks_message(builder, tmp_path):
     app = git_app(EXAMPLES / "web-flask", tmp_path / "stale")
     pyproject = app / "pyproject.toml"

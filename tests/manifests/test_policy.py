@@ -227,12 +227,15 @@ def test_argocd_applications_sync_automatically(docs: list[Doc]) -> None:
 
 def test_no_container_mounts_over_the_cnb_app_directory(docs: list[Doc]) -> None:
     # /workspace is the app directory of every image our builder makes (the step tool's included):
-    # a volume mounted there hides the app's own code.
+    # a volume mounted there hides the app's own code. The one exception is the build itself, where
+    # /workspace is the app to build: the creator gets the app detect prepared there, as pack does.
     mounts = [
-        (wt.name, name, m["mountPath"])
+        (wt.name, name, m["mountPath"], m.get("subPath"), c.get("command"))
         for wt in by_kind(docs, "WorkflowTemplate")
         for name, c, _unused in containers(wt)
         for m in c.get("volumeMounts", [])
     ]
     assert mounts
-    assert [m for m in mounts if m[2] == "/workspace" or m[2].startswith("/workspace/")] == []
+    assert [m[:3] for m in mounts if (m[2] == "/workspace" or m[2].startswith("/workspace/"))
+            and not (m[0].startswith("luban-build-") and m[4] == ["/cnb/lifecycle/creator"]
+                     and m[2:4] == ("/workspace", "build/app"))] == []

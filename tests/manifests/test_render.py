@@ -61,8 +61,10 @@ def test_no_jinja_leftovers_in_the_output(manifests_dir: Path) -> None:
             assert marker not in text, f"{path.name} still contains {marker!r}"
 
 
-def test_argo_expressions_of_the_workflow_templates_survive_verbatim(manifests_dir: Path) -> None:
-    """Every {{...}} written in a WorkflowTemplate source appears unchanged in the output."""
+def test_argo_expressions_of_the_workflow_templates_survive_verbatim(manifests_dir: Path,
+                                                                    variant_manifests: Path) -> None:
+    """Every {{...}} written in a WorkflowTemplate source appears unchanged in the output (the
+    build template's engines are rendered apart: the default creator and the variant's pack)."""
     sources = {
         "workflowtemplate-ci.yaml.j2": ["40-workflowtemplate-luban-ci.yaml", "41-workflowtemplate-luban-ci-pr.yaml"],
         "workflowtemplate-build.yaml.j2": ["30-workflowtemplate-luban-build-python.yaml"],
@@ -72,7 +74,8 @@ def test_argo_expressions_of_the_workflow_templates_survive_verbatim(manifests_d
         assert len(expected) >= 4, f"{source}: too few Argo expressions found; the test lost its subject"
         rendered: set[str] = set()
         for out in outputs:
-            rendered |= set(ARGO_EXPR.findall((manifests_dir / "argo_workflows" / out).read_text()))
+            for root in (manifests_dir, variant_manifests):
+                rendered |= set(ARGO_EXPR.findall((root / "argo_workflows" / out).read_text()))
         assert rendered == expected, f"{source}: eaten {sorted(expected - rendered)}, new {sorted(rendered - expected)}"
 
 

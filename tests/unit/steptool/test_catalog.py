@@ -16,7 +16,8 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               language="python", source="detected", builder="builder:1", template="luban-build-python",
               deployed="d" * 40, ref="main", state="success", context="luban-ci/build", delay=2, verb="patch",
               namespace="luban-ci", count=2, lane="3f2a9c0d1e5b7a64", name="ci-shop-old", created="2026-03-01T09:58:00Z",
-              workflow="ci-shop-new")
+              workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
+              rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL")
 
 ERRORS = {
     'invalid-sha': (
@@ -87,6 +88,10 @@ ERRORS = {
         2,
         "--opt 'bad value' is not a Kubernetes name: it is wrong. Pass the name Argo gives the step, unchanged (the "
         "Workflow's own name, its namespace)."),
+    'invalid-build-env': (
+        2,
+        "--opt 'bad value' is not accepted: it is wrong. Pass NAME=VALUE, NAME made of letters, digits and '_' "
+        "(not starting with a digit), as pack build --env takes it."),
     'invalid-created': (
         2,
         "--opt 'bad value' is not a creation time. Only runs created before this one are stopped, so it must be "
@@ -175,6 +180,26 @@ ERRORS = {
         3,
         "kustomization.yaml in '/mnt/x' on branch 'main' cannot be edited: Permission denied. Fix the "
         'file in the GitOps repository.'),
+    'project-include-and-exclude': (
+        3,
+        "'/mnt/x' has both include and exclude under [[build.env]]. pack refuses such a descriptor ('cannot have "
+        "both include and exclude defined'), and the cluster build follows pack. Keep one of the two lists."),
+    'project-invalid-field': (
+        3,
+        "'/mnt/x': [build] exclude it is wrong. The cluster build reads it as pack does (include and exclude are "
+        'lists of gitignore-style patterns). Fix project.toml.'),
+    'project-env-invalid': (
+        3,
+        "'/mnt/x': entry 3 of [[build.env]] it is wrong. Each build env entry needs a name of letters, digits and "
+        "'_' (not starting with a digit) and a string value. Fix project.toml."),
+    'prepare-dir-not-empty': (
+        3,
+        "--prepare-dir '/mnt/x' holds something other than a previous preparation (app, platform). Preparing the "
+        'build there could mix two sources or delete files. Give an empty or new directory.'),
+    'prepare-failed': (
+        3,
+        "Cannot prepare the app for the build in '/mnt/x': Permission denied. The build reads the app and its "
+        'build env from there. Check that --prepare-dir is on the writable workspace volume and has room.'),
     'kube-api-unknown': (
         3,
         'The Kubernetes API address is not usable: it is wrong. supersede talks to the API from inside a pod, where '
@@ -286,6 +311,9 @@ NOTICES_EXPECTED = {
         "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'.",
     'status-retry':
         'GitHub did not answer cleanly (fatal: boom); retrying in 2s (attempt 2 of 5).',
+    'prepared':
+        "Prepared the app for the build in '/mnt/x': 12 file(s) kept, 4 left out (by project.toml's exclude; .git "
+        'is never built); build env: BP_A, UV_INDEX_URL.',
     'stopping':
         "Stopping 'ci-shop-old' of lane '3f2a9c0d1e5b7a64', created '2026-03-01T09:58:00Z': superseded by "
         "'ci-shop-new'.",

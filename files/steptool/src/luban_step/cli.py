@@ -39,6 +39,10 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--app-path", default=".", help="the app inside the checkout")
     cmd.add_argument("--registry", required=True, help="language registry JSON file")
     cmd.add_argument("--outputs", required=True, help="directory for the output files")
+    cmd.add_argument("--prepare-dir",
+                     help="lay out DIR/app (project.toml include/exclude, no .git) and DIR/platform/env for the build")
+    cmd.add_argument("--build-env", action="append", default=[], metavar="NAME=VALUE",
+                     help="operator build env for --prepare-dir; wins over project.toml (repeatable)")
 
     cmd = commands.add_parser("digest", help="read the image digest from the lifecycle report")
     cmd.add_argument("--report", required=True, help="report.toml written by the creator")
@@ -84,7 +88,8 @@ def run(args: argparse.Namespace) -> str:
     if args.command == "checkout":
         return checkout(CheckoutRequest(args.repo_url, args.revision, args.dest, args.credentials_dir))
     if args.command == "detect":
-        return detect(DetectRequest(args.source, args.app_path, args.registry, args.outputs))
+        return detect(DetectRequest(args.source, args.app_path, args.registry, args.outputs, args.prepare_dir,
+                                    args.build_env), log=_say)
     if args.command == "digest":
         return digest(DigestRequest(args.report, args.outputs, args.image_repository))
     if args.command == "deploy":

@@ -1,4 +1,6 @@
-"""detect: language, builder and build template, by the collection's own selection code.
+"""detect: language, builder and build template, by the collection's own selection code; and, with
+``--prepare-dir``, the app and its build env laid out as `pack build` would hand them to the
+lifecycle (luban_step.project, luban_step.prepare).
 
 The implementation is ``plugins/module_utils/languages.py`` of the luban.ci collection, the same
 file the Ansible filter and module use. It is not kept in this package's source: ``make
@@ -9,6 +11,7 @@ in a checkout of the collection it is found on ``sys.path`` (plugins/module_util
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +19,10 @@ from types import ModuleType
 from luban_step import validate
 from luban_step.errors import StepError, notice
 from luban_step.outputs import write_outputs
+from luban_step.prepare import prepare
+from luban_step.project import DESCRIPTOR, ENV_NAME, read_build_settings
+
+Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,8 @@ class DetectRequest:
     app_path: str
     registry: str
     outputs: str
+    prepare_dir: str | None = None
+    build_env: Sequence[str] = ()
 
 
 def load_languages() -> ModuleType:
@@ -55,17 +64,42 @@ def load_registry(languages: ModuleType, path: Path) -> tuple:
         raise StepError("registry-invalid", path=path, reason=str(exc)) from None
 
 
-def detect(request: DetectRequest) -> str:
+def operator_env(values: Sequence[str]) -> dict[str, str]:
+    """``--build-env NAME=VALUE`` items; a later one of the same name wins."""
+    env: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not ENV_NAME.fullmatch(name):
+            raise StepError("invalid-build-env", option="--build-env", value=item,
+                            why="it is not NAME=VALUE with a valid name")
+        if "\0" in value:
+            raise StepError("invalid-build-env", option="--build-env", value=item, why="its value holds a NUL")
+        env[name] = value
+    return env
+
+
+def detect(request: DetectRequest, log: Log = lambda line: None) -> str:
     app_path = validate.rel_path(request.app_path, "--app-path")
     source = Path(request.source)
     if not source.is_dir():
         raise StepError("source-missing", path=source)
+    env = operator_env(request.build_env)
     languages = load_languages()
     registry = load_registry(languages, Path(request.registry))
     try:
         selection = languages.select_language(source, app_path, registry)
     except languages.LanguageSelectionError as exc:
         raise StepError("language-selection", message=str(exc)) from None
+    if request.prepare_dir is not None:
+        app_dir = (source / selection.app_path).resolve()  # select_language kept it inside the checkout
+        shown = DESCRIPTOR if selection.app_path == "." else "%s/%s" % (selection.app_path, DESCRIPTOR)
+        settings = read_build_settings(app_dir, shown)
+        target = Path(request.prepare_dir)
+        done = prepare(app_dir, target, settings, env)
+        rule = {"exclude": "by project.toml's exclude", "include": "not in project.toml's include",
+                "none": "project.toml has no include or exclude"}[settings.files.mode]
+        names = ", ".join(sorted({**settings.env, **env})) or "none"
+        log(notice("prepared", path=target, kept=done.kept, dropped=done.dropped, rule=rule, names=names))
     write_outputs(request.outputs, {
         "language": selection.language,
         "builder": selection.builder,

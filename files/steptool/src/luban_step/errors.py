@@ -118,6 +118,11 @@ CATALOG: dict[str, Entry] = {
         "{option} {value} is not a Kubernetes name: {why}. Pass the name Argo gives the step, "
         "unchanged (the Workflow's own name, its namespace).",
     ),
+    "invalid-build-env": Entry(
+        Exit.USAGE,
+        "{option} {value} is not accepted: {why}. Pass NAME=VALUE, NAME made of letters, digits and "
+        "'_' (not starting with a digit), as pack build --env takes it.",
+    ),
     "invalid-created": Entry(
         Exit.USAGE,
         "{option} {value} is not a creation time. Only runs created before this one are stopped, so "
@@ -225,6 +230,34 @@ CATALOG: dict[str, Entry] = {
         Exit.CONFIG,
         "kustomization.yaml in {path} on branch {branch} cannot be edited: {reason}. Fix the file "
         "in the GitOps repository.",
+    ),
+    "project-include-and-exclude": Entry(
+        Exit.CONFIG,
+        "{path} has both include and exclude under {table}. pack refuses such a descriptor "
+        "('cannot have both include and exclude defined'), and the cluster build follows pack. Keep "
+        "one of the two lists.",
+    ),
+    "project-invalid-field": Entry(
+        Exit.CONFIG,
+        "{path}: {field} {why}. The cluster build reads it as pack does (include and exclude are "
+        "lists of gitignore-style patterns). Fix project.toml.",
+    ),
+    "project-env-invalid": Entry(
+        Exit.CONFIG,
+        "{path}: entry {index} of {table} {why}. Each build env entry needs a name of letters, "
+        "digits and '_' (not starting with a digit) and a string value. Fix project.toml.",
+    ),
+    "prepare-dir-not-empty": Entry(
+        Exit.CONFIG,
+        "--prepare-dir {path} holds something other than a previous preparation (app, platform). "
+        "Preparing the build there could mix two sources or delete files. Give an empty or new "
+        "directory.",
+    ),
+    "prepare-failed": Entry(
+        Exit.CONFIG,
+        "Cannot prepare the app for the build in {path}: {reason}. The build reads the app and its "
+        "build env from there. Check that --prepare-dir is on the writable workspace volume and has "
+        "room.",
     ),
     "kube-api-unknown": Entry(
         Exit.CONFIG,
@@ -346,6 +379,8 @@ NOTICES: dict[str, str] = {
     "status-set": "Set commit status {state} for {context} on {repo} at {sha}.",
     "status-retry": "GitHub did not answer cleanly ({detail}); retrying in {delay}s (attempt "
     "{attempt} of {attempts}).",
+    "prepared": "Prepared the app for the build in {path}: {kept} file(s) kept, {dropped} left out "
+    "({rule}; .git is never built); build env: {names}.",
     "stopping": "Stopping {name} of lane {lane}, created {created}: superseded by {workflow}.",
     "superseded": "Stopped {count} older run(s) of lane {lane}.",
     "nothing-to-supersede": "No older run of lane {lane} is running; nothing to stop.",
@@ -356,7 +391,8 @@ NOTICES: dict[str, str] = {
 
 # Fields written by luban-step itself; every other field is quoted with shown().
 _TRUSTED = frozenset({"option", "why", "action", "code", "attempt", "attempts", "needed", "scheme", "message",
-                      "delay", "state", "source", "verb", "count"})
+                      "delay", "state", "source", "verb", "count", "field", "table", "index", "kept", "dropped",
+                      "rule", "names"})
 # Remote or OS text: longer than an argument and still useful; made single-line, not quoted.
 _LONG = frozenset({"detail", "reason"})
 

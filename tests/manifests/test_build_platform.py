@@ -1,0 +1,164 @@
+"""The cluster build sees what `pack build` would give the lifecycle: the app detect prepared
+(project.toml include/exclude, no .git) at /workspace, the build env files at /platform/env, the
+operator's bindings at /platform/bindings/<name>; never a credential in an argument or the image."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, Doc, by_kind, load_docs, one, render, run_validate
+
+BINDINGS = {
+    "argo_workflows_build_bindings": [
+        {"name": "corporate-ca", "type": "ca-certificates", "configMap": "corporate-ca"},
+        {"name": "pypi", "type": "netrc", "secret": "pypi-netrc"},
+        {"name": "python-mirror", "type": "uv-python-mirror", "persistentVolumeClaim": "python-mirror"},
+    ],
+    "argo_workflows_build_env": {"UV_INDEX_URL": "https://pypi.example.org/simple",
+                                 "HTTPS_PROXY": "http://proxy.internal:3128"},
+}
+
+
+@pytest.fixture(scope="module")
+def bindings_manifests(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(tmp_path_factory.mktemp("bindings"), BINDINGS)
+
+
+def build_template(docs: list[Doc]) -> dict:
+    (build,) = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
+    return build
+
+
+def detect_args(docs: list[Doc], lane: str) -> list[str]:
+    templates = one(docs, "WorkflowTemplate", lane).body["spec"]["templates"]
+    return next(t for t in templates if t["name"] == "detect")["container"]["args"]
+
+
+def mounts(container: dict) -> dict[str, dict]:
+    return {m["mountPath"]: m for m in container["volumeMounts"]}
+
+
+def test_the_creator_builds_the_app_detect_prepared_with_its_env_files(docs: list[Doc]) -> None:
+    build = build_template(docs)
+    args = build["container"]["args"]
+    assert "-app=/workspace" in args and "-platform=/platform" in args
+    by_path = mounts(build["container"])
+    # detect writes DIR/app and DIR/platform/env on the workspace volume; the build mounts exactly
+    # those directories where the lifecycle reads them.
+    for lane in ("luban-ci", "luban-ci-pr"):
+        detect = next(t for t in one(docs, "WorkflowTemplate", lane).body["spec"]["templates"] if t["name"] == "detect")
+        work = mounts(detect["container"])["/work"]
+        assert work["name"] == "workspace" and not work.get("readOnly")
+        (prepare,) = [a.split("=", 1)[1] for a in detect["container"]["args"] if a.startswith("--prepare-dir=")]
+        assert prepare.startswith("/work/")
+        relative = prepare[len("/work/"):]
+        assert by_path["/workspace"] == {"name": "workspace", "mountPath": "/workspace", "subPath": relative + "/app"}
+        assert by_path["/platform/env"] == {"name": "workspace", "mountPath": "/platform/env",
+                                            "subPath": relative + "/platform/env", "readOnly": True}
+    assert by_path["/platform"]["name"] == "platform"
+    assert not [p for p in by_path if p.startswith("/platform/bindings")]  # none by default
+
+
+def test_bindings_are_mounted_where_the_buildpack_reads_them_with_their_type(bindings_manifests: Path) -> None:
+    docs = load_docs(bindings_manifests)
+    build = build_template(docs)
+    by_path = mounts(build["container"])
+    volumes = {v["name"]: v for v in build["volumes"]}
+    annotations = build["metadata"]["annotations"]
+    assert annotations == {"bindings.luban.ci/corporate-ca": "ca-certificates", "bindings.luban.ci/pypi": "netrc",
+                           "bindings.luban.ci/python-mirror": "uv-python-mirror"}
+    for binding in BINDINGS["argo_workflows_build_bindings"]:
+        mount = by_path["/platform/bindings/" + binding["name"]]
+        assert mount["readOnly"] is True
+        volume = volumes[mount["name"]]
+        if "persistentVolumeClaim" in binding:
+            assert volume["persistentVolumeClaim"] == {"claimName": binding["persistentVolumeClaim"], "readOnly": True}
+            continue
+        kind = "secret" if "secret" in binding else "configMap"
+        source, type_file = volume["projected"]["sources"]
+        assert source == {kind: {"name": binding[kind]}}
+        # The type comes last, so a `type` key of the Secret or ConfigMap cannot override it.
+        assert type_file == {"downwardAPI": {"items": [{"path": "type", "fieldRef": {
+            "fieldPath": "metadata.annotations['bindings.luban.ci/%s']" % binding["name"]}}]}}
+        assert volume["projected"]["defaultMode"] == 0o440
+    # Nothing secret is mounted where the lifecycle exports from (the app, the layers).
+    for path, mount in by_path.items():
+        if mount["name"].startswith("binding-"):
+            assert path.startswith("/platform/bindings/"), path
+
+
+def test_the_operator_build_env_reaches_detect_in_both_lanes(bindings_manifests: Path) -> None:
+    docs = load_docs(bindings_manifests)
+    for lane in ("luban-ci", "luban-ci-pr"):
+        args = detect_args(docs, lane)
+        assert [a for a in args if a.startswith("--build-env=")] == [
+            "--build-env=HTTPS_PROXY=http://proxy.internal:3128",
+            "--build-env=UV_INDEX_URL=https://pypi.example.org/simple"]
+
+
+def test_the_templates_with_bindings_pass_argo_validation(argo_validate: Path, bindings_manifests: Path) -> None:
+    code, report, stderr = run_validate(argo_validate, "lint", str(bindings_manifests))
+    assert code == 0, [r for r in report.get("results", []) if not r["ok"]] or stderr
+
+
+def test_every_detect_call_with_bindings_parses_with_the_step_tool(bindings_manifests: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(REPO / "files" / "steptool" / "src"))
+    try:
+        from luban_step.cli import parser
+    finally:
+        sys.path.pop(0)
+    for lane in ("luban-ci", "luban-ci-pr"):
+        args = parser().parse_args(detect_args(load_docs(bindings_manifests), lane))
+        assert args.prepare_dir == "/work/build"
+        assert args.build_env == ["HTTPS_PROXY=http://proxy.internal:3128", "UV_INDEX_URL=https://pypi.example.org/simple"]
+
+
+def _render_fails(tmp: Path, extra: dict) -> str:
+    """The failed task's message, exactly (the JSON callback: no YAML quoting or line folding),
+    followed by everything else the run printed."""
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "inventories/orbstack", "playbooks/manifests.yml",
+         "-e", json.dumps({"luban_manifests_dir": str(tmp / "m"), **extra})],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
+    assert proc.returncode != 0, "the role accepted %s" % extra
+    report = json.loads(proc.stdout)
+    results = [result for play in report["plays"] for task in play["tasks"] for result in task["hosts"].values()]
+    results += [item for result in results for item in result.get("results", [])]  # a loop's items
+    failed = [result["msg"] for result in results if "results" not in result
+              and (result.get("failed") or result.get("evaluated_to") is False)]
+    assert len(failed) == 1, proc.stdout[-3000:]
+    return failed[0] + "\n" + proc.stdout + proc.stderr
+
+
+def test_bad_bindings_and_credential_env_are_refused_word_for_word(tmp_path: Path) -> None:
+    out = _render_fails(tmp_path, {
+        "argo_workflows_build_bindings": [{"name": "Bad_Name", "type": "netrc", "secret": "a", "configMap": "b"}]})
+    assert (
+        'The build binding {"configMap": "b", "name": "Bad_Name", "secret": "a", "type": "netrc"} is refused: the '
+        "name is not valid; it names 2 sources. Each entry of argo_workflows_build_bindings is mounted at "
+        "/platform/bindings/<name> of every cluster build, so it needs a name of lowercase letters, digits and '-' "
+        "(at most 55, unique), a lowercase type, and exactly one of secret, configMap or persistentVolumeClaim "
+        "naming an object in the namespace. Fix the entry and run again.") in out
+    out = _render_fails(tmp_path, {"argo_workflows_build_env": {"PYPI_TOKEN": "abc"}})
+    assert (
+        "The build env variable PYPI_TOKEN is refused: the name looks like a credential. argo_workflows_build_env "
+        "is written into the WorkflowTemplate, readable by everyone who can read Workflows, and into every "
+        "build's /platform/env. Give it a name of letters, digits and '_' and a plain value; pass credentials as "
+        "a binding (netrc) instead.") in out
+    out = _render_fails(tmp_path, {"argo_workflows_build_env": {"UV_INDEX_URL": "https://me:pw@pypi.internal/simple"}})
+    assert "The build env variable UV_INDEX_URL is refused: the value holds a URL with a password." in out
+    assert "me:pw" not in out  # the refusal never echoes the value
+
+
+def test_no_binding_appears_without_being_asked_for(docs: list[Doc]) -> None:
+    for wt in by_kind(docs, "WorkflowTemplate"):
+        text = json.dumps(wt.body)
+        assert "bindings.luban.ci" not in text and "--build-env" not in text, wt.name
