@@ -1,5 +1,5 @@
 // Argo Events for the test cluster: the controller, EventSource and Sensor are one binary.
-// The same version as tests/manifests/argo-validate, which validates the rendered resources.
+// The same version as tools/argo-validate, which validates the rendered resources.
 module luban-ci/tools/argo-events
 
 go 1.26.0

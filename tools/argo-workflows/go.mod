@@ -1,5 +1,5 @@
 // Argo Workflows for the test cluster: workflow-controller and argoexec. The same version as
-// tests/manifests/argo-validate. argoexec does not compile from the module zip (zips drop the
+// tools/argo-validate. argoexec does not compile from the module zip (zips drop the
 // symlink signal_linux.go -> signal_darwin.go), so recipe.sh builds from a copy with that one
 // file restored; ./src is that build-time copy and is never committed.
 module luban-ci/tools/argo-workflows
