@@ -83,10 +83,16 @@ base() {
 
 # closure FILE...: every shared library (and the loader) the given ELF files need, per ldd.
 closure() {
-  local f
+  { ldd "$@" 2>/dev/null || true; } | awk '/=> \//{print $3} /^\t\//{print $1}' | sort -u
+}
+
+# elf FILE...: those of the files that are ELF executables or libraries.
+elf() {
+  local f magic
   for f in "$@"; do
-    ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\//{print $1}'
-  done | sort -u
+    LC_ALL=C read -r -N 4 magic <"$f" 2>/dev/null || true
+    [ "$magic" != $'\x7fELF' ] || echo "$f"
+  done
 }
 
 # with_libs FILE...: place each file's shared-library closure at the paths ldd reports.
@@ -162,8 +168,8 @@ stage_argocd() {
   cp -al /usr/share/git-core/templates "$rootfs/usr/share/git-core/templates"
   put /usr/bin/ssh /usr/bin/ssh
   local elves
-  mapfile -t elves < <(find /usr/bin/git /usr/bin/ssh /usr/lib/git-core -type f -exec sh -c \
-    'head -c4 "$1" | grep -q ELF && echo "$1"' _ {} \;)
+  mapfile -t elves < <(find /usr/bin/git /usr/bin/ssh /usr/lib/git-core -type f)
+  mapfile -t elves < <(elf "${elves[@]}")
   with_libs "${elves[@]}"
   mkdir -p "$rootfs/etc/ssh" "$rootfs/app/config/ssh"
   ln -s /app/config/ssh/ssh_known_hosts "$rootfs/etc/ssh/ssh_known_hosts"
@@ -177,10 +183,37 @@ stage_redis() {
   with_libs /usr/bin/redis-check-rdb
 }
 
-# content_key: hash of the staged context (paths, types, modes, link targets, file contents).
+# content_key: sets $key, a hash of the staged context (paths, types, modes, link targets, file contents).
+# File digests are remembered by device, inode, size and mtime: staged files are hard links to
+# binaries that never change in place, so an unchanged image costs no hashing.
+declare -A digests=() used=()
+digest_cache=$work/digests
 content_key() {
-  (cd "$ctx" && find . -printf '%P %y %m %l\n' | LC_ALL=C sort &&
-     find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
+  local id path sum misses=()
+  local -A ids=()
+  while read -r id path; do
+    ids[$path]=$id
+    [ -n "${digests[$id]:-}" ] || misses+=("$path")
+  done < <(cd "$ctx" && find . -type f -printf '%D:%i:%s:%T@ %P\n')
+  if [ ${#misses[@]} -gt 0 ]; then
+    while read -r sum path; do
+      digests[${ids[$path]}]=$sum
+    done < <(cd "$ctx" && sha256sum -- "${misses[@]}")
+  fi
+  {
+    (cd "$ctx" && find . -printf '%P %y %m %l\n' | LC_ALL=C sort)
+    printf '%s\n' "${!ids[@]}" | LC_ALL=C sort | while read -r path; do
+      echo "${digests[${ids[$path]}]}  ./$path"
+    done
+  } >"$ctx.key-input"
+  for id in "${ids[@]}"; do used[$id]=1; done
+  key=$(sha256sum <"$ctx.key-input" | cut -c1-16)
+}
+# save_digests: keep the digests of the files this run staged.
+save_digests() {
+  local id
+  for id in "${!used[@]}"; do echo "$id ${digests[$id]}"; done >"$digest_cache.tmp"
+  mv "$digest_cache.tmp" "$digest_cache"
 }
 
 in_registry() {
@@ -200,8 +233,7 @@ image() {
   mkdir -p "$rootfs"
   cp "$recipes/$name/Dockerfile" "$ctx/Dockerfile"
   "stage_$name"
-  local key
-  key=$(content_key)
+  content_key
   ref="$prefix/$name:$key"
   if in_registry "$name" "$key"; then
     say "$name: up to date ($ref)"
@@ -224,26 +256,34 @@ apt_install catatonit busybox-static git openssh-client redis-tools ca-certifica
 "$root/scripts/docker-engine.sh"
 LUBAN_REGISTRY_PORT=${registry##*:} "$root/scripts/registry.sh"
 mkdir -p "$work"
+if [ -f "$digest_cache" ]; then
+  while read -r id sum; do digests[$id]=$sum; done <"$digest_cache"
+fi
 
-# images.env keeps the references of images not rebuilt in this run.
+# images.env keeps the references of images not rebuilt in this run, and is rewritten after each
+# image so a long first run leaves what it finished usable.
 declare -A refs=()
 if [ -f "$env_file" ]; then
   while IFS='=' read -r k v; do
     case $k in IMAGE_*) refs[$k]=$v ;; esac
   done <"$env_file"
 fi
+write_env() {
+  local k
+  {
+    echo "# Written by scripts/cluster/images.sh: the test cluster's images in the local registry."
+    echo "# IMAGE_NATS_SIDECAR is a do-nothing stand-in for the EventBus's config reloader and"
+    echo "# metrics exporter: no hot reload, no metrics."
+    for k in $(printf '%s\n' "${!refs[@]}" | LC_ALL=C sort); do
+      echo "$k=${refs[$k]}"
+    done
+  } >"$env_file.tmp"
+  mv "$env_file.tmp" "$env_file"
+}
 for n in "${names[@]}"; do
   image "$n"
   refs[$(var_of "$n")]=$ref
+  write_env
 done
-
-{
-  echo "# Written by scripts/cluster/images.sh: the test cluster's images in the local registry."
-  echo "# IMAGE_NATS_SIDECAR is a do-nothing stand-in for the EventBus's config reloader and"
-  echo "# metrics exporter: no hot reload, no metrics."
-  for k in $(printf '%s\n' "${!refs[@]}" | LC_ALL=C sort); do
-    echo "$k=${refs[$k]}"
-  done
-} >"$env_file.tmp"
-mv "$env_file.tmp" "$env_file"
+save_digests
 say "image references written to $env_file"
