@@ -151,9 +151,10 @@ record_hash() {
 }
 
 apply_component() {
-  local c=$1 rendered="$out/$1.rendered.yaml" hash
+  local c=$1 rendered="$out/$1.rendered.yaml" hash before
   hash=$(sha256sum <"$rendered" | cut -c1-16)
-  if [ "$(applied_hash "$c")" = "$hash" ] && present "$c"; then
+  before=$(applied_hash "$c")
+  if [ "$before" = "$hash" ] && present "$c"; then
     say "$c: unchanged since the last apply ($hash)"
     return 0
   fi
@@ -167,6 +168,14 @@ apply_component() {
     kc apply --server-side --force-conflicts --field-manager="$field_manager" -f "$rendered" \
       >"$out/$c.apply.log" 2>&1 ||
       die "applying $c failed: $(grep -i error "$out/$c.apply.log" | head -3) (full log: $out/$c.apply.log; manifests: $rendered)"
+  fi
+  # Some settings are read only at start (environment from ConfigMaps, Argo Events' controller
+  # config): a changed install restarts the component's workloads.
+  if [ -n "$before" ] && [ "$before" != "$hash" ]; then
+    local ns w
+    while read -r ns w; do
+      kc -n "$ns" rollout restart "$w" >/dev/null
+    done < <(workloads "$c")
   fi
   record_hash "$c" "$hash"
 }
