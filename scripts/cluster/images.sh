@@ -27,13 +27,8 @@ work="$CLUSTER_CACHE/images"
 env_file="$CLUSTER_CACHE/images.env"
 all=(pause coredns local-path helper workflow-controller argoexec argo-events nats nats-sidecar argocd redis)
 
-# The environment variable naming each image in images.env.
-var_of() {
-  case $1 in
-    local-path) echo IMAGE_LOCAL_PATH ;;
-    *) echo "IMAGE_$(echo "$1" | tr 'a-z-' 'A-Z_')" ;;
-  esac
-}
+# The environment variable naming each image in images.env (local-path -> IMAGE_LOCAL_PATH).
+var_of() { echo "IMAGE_$(echo "$1" | tr 'a-z-' 'A-Z_')"; }
 
 # gotool NAME: the bin/ directory of a Go-built tool (blocks while the build queue builds it).
 gotool() {
