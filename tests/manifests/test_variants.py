@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from conftest import by_kind, load_docs, one, run_validate
 
 
@@ -35,3 +36,11 @@ def test_pack_engine_is_opt_in_and_marked_privileged(docs, variant_manifests: Pa
     ns = one(variant, "Namespace", "luban-ci").body["metadata"]["labels"]
     assert ns["pod-security.kubernetes.io/enforce"] == "privileged"
     assert [d.name for d in by_kind(variant, "WorkflowTemplate") if "annotations" in d.body["metadata"]] == ["luban-build-python"]
+
+
+def test_single_server_bus_asks_for_single_copy_streams(docs) -> None:
+    # The orbstack inventory runs one JetStream server; the controller's default stream config
+    # asks for 3 copies, which one server refuses (EventSources and Sensors then crash-loop).
+    bus = one(docs, "EventBus", "default").body["spec"]["jetstream"]
+    assert bus["replicas"] == 1
+    assert yaml.safe_load(bus["streamConfig"]) == {"replicas": 1}
