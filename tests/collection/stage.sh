@@ -11,7 +11,7 @@ find "$target" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
 find "$target/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
 cd "$repo"
 # Only what ships is checked: leave out galaxy.yml's build_ignore folders (tools, bench, mk, ...).
-ignored=$(sed -n '/^build_ignore:/,/^[^ ]/s/^  - \([A-Za-z0-9._-]*\)$/\1/p' galaxy.yml | paste -sd'|')
+ignored=$(sed -n '/^build_ignore:/,/^[^ ]/s/^  - \([A-Za-z0-9._/-]*\)$/\1/p' galaxy.yml | paste -sd'|')
 git ls-files -z --cached --others --exclude-standard \
   | grep -zvE "^(${ignored//./\\.})(/|\$)" \
   | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null \

@@ -61,8 +61,8 @@ def test_no_jinja_leftovers_in_the_output(manifests_dir: Path) -> None:
             assert marker not in text, f"{path.name} still contains {marker!r}"
 
 
-def test_argo_expressions_of_the_workflow_templates_survive_verbatim(manifests_dir: Path,
-                                                                    variant_manifests: Path) -> None:
+def test_argo_expressions_of_the_workflow_templates_survive_verbatim(
+        manifests_dir: Path, variant_manifests: Path) -> None:
     """Every {{...}} written in a WorkflowTemplate source appears unchanged in the output (the
     build template's engines are rendered apart: the default creator and the variant's pack)."""
     sources = {

@@ -163,8 +163,8 @@ def test_include_keeps_matching_files_wherever_they_are_and_nothing_else(tmp_pat
     assert result.code == 0, result.err
     # A file the include matches is kept even when its directory is not (pack walks every
     # directory); directories come along as parents. project.toml itself is not included here.
-    assert tree(tmp_path / "build" / "app") == {"uv.lock", "pyproject.toml", "src/", "src/pkg/", "src/pkg/app.py",
-                                                 "static/", "static/css/", "static/css/a.css"}
+    assert tree(tmp_path / "build" / "app") == {
+        "uv.lock", "pyproject.toml", "src/", "src/pkg/", "src/pkg/app.py", "static/", "static/css/", "static/css/a.css"}
 
 
 def test_git_metadata_is_left_out_even_when_the_include_matches_everything(tmp_path: Path) -> None:
