@@ -108,3 +108,21 @@ def test_an_app_path_leaving_the_repository_is_refused_at_render_time(tmp_path: 
     )
     assert proc.returncode != 0
     assert "keep argo_events_app_path a relative path inside the repository" in proc.stdout
+
+
+def test_the_clone_url_of_a_delivery_never_reaches_the_workflow(
+        argo_validate: Path, manifests_dir: Path, tmp_path: Path) -> None:
+    """A signed delivery may name any clone_url (a forged or replayed payload, a compromised hook
+    secret): the checkout clones <argo_workflows_github_url>/<full_name>.git and nothing else."""
+    evil = "https://evil.example/steal.git"
+    cases = {
+        "push": ("push", "push-main.json", lambda p: p["repository"].update(clone_url=evil, html_url=evil)),
+        "pr": ("pull_request", "pull-request-opened.json",
+               lambda p: [r.update(clone_url=evil) for r in (p["repository"], p["pull_request"]["head"]["repo"])]),
+    }
+    results = simulate(argo_validate, manifests_dir, tmp_path, _deliveries(tmp_path, cases))
+    for case in cases:
+        (fired,) = results[case]["fired"]
+        assert fired["valid"], fired["validError"]
+        assert "repo-url" not in fired["parameters"]
+        assert all("evil" not in value for value in fired["parameters"].values()), fired["parameters"]

@@ -74,7 +74,6 @@ def test_push_to_main_builds_and_deploys_the_exact_commit(results: dict[str, dic
     (fired,) = results["push-main"]["fired"]
     assert fired["parameters"] == {
         "repo": REPO_NAME,
-        "repo-url": "https://github.com/example/example-python.git",
         "revision": A_SHA,
         "ref": "refs/heads/main",
         "kind": "push",
@@ -99,7 +98,6 @@ def test_pull_request_builds_go_to_the_pr_lane_without_deploy_parameters(results
     assert fired["workflowTemplate"] == "luban-ci-pr"
     assert fired["parameters"] == {
         "repo": REPO_NAME,
-        "repo-url": "https://github.com/example/example-python.git",
         "revision": PR_SYNC_SHA,
         "ref": "refs/pull/42/head",
         "kind": "pr",
@@ -127,8 +125,7 @@ def test_two_owners_with_the_same_repo_name_get_distinct_images_paths_and_lanes(
     deliveries = []
     for owner in ("OrgA", "orgB"):
         body = copy.deepcopy(json.loads((FIXTURES / "push-main.json").read_text()))
-        body["repository"].update(name="app", full_name=f"{owner}/app",
-                                  clone_url=f"https://github.com/{owner}/app.git")
+        body["repository"].update(name="app", full_name=f"{owner}/app")
         path = tmp_path / f"{owner}.json"
         path.write_text(json.dumps(body))
         deliveries.append(Delivery(owner, "push", path))

@@ -173,6 +173,44 @@ def git_http_server():
 
 
 @pytest.fixture()
+def redirecting_server():
+    """An HTTP server on 127.0.0.1 that answers every request with a 301 to the same path under
+    another base URL: what a moved repository (or a hostile server) answers.
+
+    Returns ``serve(target_base) -> url`` (``url`` ends with the target's last path segment).
+    """
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    servers = []
+
+    def serve(target: str) -> str:
+        base, _sep, name = target.rpartition("/")
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(301)
+                self.send_header("Location", base + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_GET
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return "http://127.0.0.1:%d/%s" % (server.server_address[1], name)
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture()
 def git_ssh_server(tmp_path: Path):
     """A real SSH git server: OpenSSH's sshd on 127.0.0.1 with a throwaway host key, letting one
     throwaway client key in and only as ``git-shell`` (no shell, no port forwarding).

@@ -17,7 +17,8 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               deployed="d" * 40, ref="main", state="success", context="luban-ci/build", delay=2, verb="patch",
               namespace="luban-ci", count=2, lane="3f2a9c0d1e5b7a64", name="ci-shop-old", created="2026-03-01T09:58:00Z",
               workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
-              rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL")
+              rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL", asked="https://x-access-token@evil.example",
+              origin="https://github.com:443")
 
 ERRORS = {
     'invalid-sha': (
@@ -34,6 +35,15 @@ ERRORS = {
         2,
         "--opt 'bad value' is not an accepted git URL: it is wrong. Use https://HOST/OWNER/NAME.git, "
         'ssh://git@HOST/OWNER/NAME.git or git@HOST:OWNER/NAME.git.'),
+    'invalid-git-host': (
+        2,
+        "--opt 'bad value' is not a git host: it is wrong. Pass the host of the configured GitHub URL as "
+        'HOST or HOST:PORT, for example github.com or ghe.example.com:8443.'),
+    'git-host-mismatch': (
+        2,
+        "--opt 'bad value' does not name the configured git host 'git.example.org'. Repository URLs are "
+        'built from the configured GitHub URL and credentials go to that host only, so a URL naming '
+        'another host or port is refused. Check argo_workflows_github_url and the URL the step was given.'),
     'credentials-in-url': (
         2,
         '--opt carries a user name or password inside the URL. URLs end up in logs and in .git/config, so'
@@ -205,6 +215,12 @@ ERRORS = {
         'The Kubernetes API address is not usable: it is wrong. supersede talks to the API from inside a pod, where '
         'Kubernetes sets KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT. Run it as the supersede step of the '
         'luban-ci workflow.'),
+    'token-host-refused': (
+        4,
+        "git asked for the token for 'https://x-access-token@evil.example', but the token may only go to "
+        "'https://github.com:443'. The server sent git to another host (a moved repository, or a hostile "
+        'redirect), and luban-step never hands a token to a host it was not configured for. Point the '
+        "configured URL at the repository's current location."),
     'git-failed': (
         4,
         'git fetch failed with exit code 128: fatal: boom. Check the URL, the credentials and that the '

@@ -108,6 +108,66 @@ def test_checkout_refuses_a_token_over_plain_http_to_a_remote_host(tmp_path: Pat
         "A token sent without TLS can be read on the way. Use an https:// URL.\n" % (token_dir / "token"))
 
 
+def test_checkout_refuses_a_url_that_does_not_name_the_configured_git_host(tmp_path: Path, token_dir: Path) -> None:
+    for url in ("https://evil.example/acme/shop.git", "https://github.com:8443/acme/shop.git",
+                "git@evil.example:acme/shop.git", "file:///srv/acme/shop.git"):
+        result = run_cli("checkout", "--repo-url", url, "--revision", "a" * 40, "--dest", str(tmp_path / "src"),
+                         "--credentials-dir", str(token_dir), "--git-host", "github.com")
+        assert result.code == 2, result
+        assert result.err == (
+            "luban-step: error: --repo-url '%s' does not name the configured git host 'github.com'. Repository "
+            "URLs are built from the configured GitHub URL and credentials go to that host only, so a URL naming "
+            "another host or port is refused. Check argo_workflows_github_url and the URL the step was given.\n"
+            % url)
+        assert not (tmp_path / "src").exists()
+
+
+def test_the_configured_git_host_matches_default_and_explicit_ports() -> None:
+    from luban_step.validate import git_host, git_url
+
+    github = git_host("GitHub.com", "--git-host")
+    assert github.admits(git_url("https://github.com/acme/shop.git", "--repo-url"))
+    assert github.admits(git_url("https://github.com:443/acme/shop.git", "--repo-url"))
+    assert github.admits(git_url("git@github.com:acme/shop.git", "--repo-url"))
+    assert not github.admits(git_url("https://github.com.evil.example/acme/shop.git", "--repo-url"))
+    e2e = git_host("10.213.0.1:8418", "--git-host")
+    assert e2e.admits(git_url("https://10.213.0.1:8418/e2e/app.git", "--repo-url"))
+    assert not e2e.admits(git_url("https://10.213.0.1/e2e/app.git", "--repo-url"))
+    assert not e2e.admits(git_url("ssh://git@10.213.0.1:2222/e2e/app.git", "--repo-url"))
+
+
+def test_an_invalid_git_host_is_refused(tmp_path: Path) -> None:
+    result = run_cli("checkout", "--repo-url", "https://github.com/acme/shop.git", "--revision", "a" * 40,
+                     "--dest", str(tmp_path / "src"), "--git-host", "github.com:99999")
+    assert result.code == 2
+    assert result.err == (
+        "luban-step: error: --git-host 'github.com:99999' is not a git host: its port is not a number from 1 to "
+        "65535. Pass the host of the configured GitHub URL as HOST or HOST:PORT, for example github.com or "
+        "ghe.example.com:8443.\n")
+
+
+def test_a_redirect_to_another_host_gets_no_token(tmp_path: Path, token_dir: Path, git_http_server,
+                                                   redirecting_server) -> None:
+    # The configured host answers with a redirect to another host that asks for credentials: git
+    # follows it and asks for the token there; the askpass program answers only the configured host.
+    remote, first, _second = _source(tmp_path)
+    real = git_http_server(remote.bare).replace("127.0.0.1", "localhost")
+    url = redirecting_server(real)
+    assert url.startswith("http://127.0.0.1:")
+    dest = tmp_path / "src"
+    result = run_cli("checkout", "--repo-url", url, "--revision", first, "--dest", str(dest),
+                     "--credentials-dir", str(token_dir), "--git-host", url.split("/")[2])
+    assert result.code == 4, result
+    origin = "http://127.0.0.1:%s" % url.split("/")[2].split(":")[1]
+    asked = real.rsplit("/", 1)[0]
+    assert result.err == (
+        "luban-step: error: git asked for the token for '%s', but the token may only go to '%s'. The server sent "
+        "git to another host (a moved repository, or a hostile redirect), and luban-step never hands a token to "
+        "a host it was not configured for. Point the configured URL at the repository's current location.\n"
+        % (asked, origin))
+    assert TOKEN not in result.both
+
+
 def test_checkout_over_ssh_needs_known_hosts(tmp_path: Path) -> None:
     secret = tmp_path / "ssh"
     secret.mkdir()

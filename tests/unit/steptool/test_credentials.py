@@ -32,7 +32,9 @@ def test_a_token_gives_git_an_askpass_program_and_only_the_token_file_path(tmp_p
 
     auth = _auth("https://github.com/acme/shop.git", token_dir, tmp_path)
     assert auth.kind == "token"
-    assert set(auth.env) == {"GIT_ASKPASS", "LUBAN_STEP_TOKEN_FILE"}
+    assert set(auth.env) == {"GIT_ASKPASS", "LUBAN_STEP_TOKEN_FILE", "LUBAN_STEP_TOKEN_ORIGIN",
+                             "LUBAN_STEP_TOKEN_REFUSED"}
+    assert auth.env["LUBAN_STEP_TOKEN_ORIGIN"] == "https://github.com:443"
     assert all(TOKEN not in value for value in auth.env.values())
     askpass = Path(auth.env["GIT_ASKPASS"])
     assert oct(askpass.stat().st_mode & 0o777) == "0o700" and TOKEN not in askpass.read_text()
@@ -79,3 +81,30 @@ def test_credentials_inside_a_url_are_refused_without_echoing_them(url: str) -> 
         git_url(url, "--repo-url")
     assert caught.value.key == "credentials-in-url"
     assert "ghp_abc" not in caught.value.message and "pw" not in caught.value.message.replace("password", "")
+
+
+def _ask(auth, prompt: str):
+    import subprocess
+
+    return subprocess.run([auth.env["GIT_ASKPASS"], prompt], env=auth.env, capture_output=True, text=True,
+                          check=False)
+
+
+def test_the_askpass_program_answers_only_the_origin_of_the_validated_url(tmp_path: Path, token_dir: Path) -> None:
+    from conftest import TOKEN
+
+    auth = _auth("https://ghe.example.com/acme/shop.git", token_dir, tmp_path)
+    assert _ask(auth, "Username for 'https://ghe.example.com': ").stdout == "x-access-token\n"
+    assert _ask(auth, "Password for 'https://x-access-token@ghe.example.com': ").stdout == TOKEN + "\n"
+    assert _ask(auth, "Password for 'https://x-access-token@ghe.example.com:443': ").stdout == TOKEN + "\n"
+    auth.check_refused()  # nothing refused yet
+    for prompt in ("Password for 'https://x-access-token@evil.example': ",
+                   "Password for 'https://x-access-token@ghe.example.com:8443': ",
+                   "Password for 'http://x-access-token@ghe.example.com': ",
+                   "Password for 'https://x-access-token@ghe.example.com.evil.example': ",
+                   "Password: "):
+        answer = _ask(auth, prompt)
+        assert answer.returncode == 1 and answer.stdout == "", prompt
+    with pytest.raises(StepError) as caught:
+        auth.check_refused()
+    assert caught.value.key == "token-host-refused"

@@ -24,6 +24,7 @@ class CheckoutRequest:
     revision: str
     dest: str
     credentials_dir: str | None = None
+    git_host: str | None = None
 
 
 def _already_checked_out(dest: Path, sha: str, protocol: str) -> bool:
@@ -44,7 +45,8 @@ def _already_checked_out(dest: Path, sha: str, protocol: str) -> bool:
 
 
 def checkout(request: CheckoutRequest) -> str:
-    url = validate.git_url(request.repo_url, "--repo-url")
+    host = validate.git_host(request.git_host, "--git-host") if request.git_host else None
+    url = validate.git_url(request.repo_url, "--repo-url", host)
     sha = validate.sha(request.revision, "--revision")
     dest = Path(request.dest)
     if _already_checked_out(dest, sha, url.scheme):
@@ -54,7 +56,7 @@ def checkout(request: CheckoutRequest) -> str:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="luban-step-") as scratch:
         auth = git_auth(url, request.credentials_dir, Path(scratch))
-        git = Git(dest, git_env(auth.env, url.scheme))
+        git = Git(dest, git_env(auth.env, url.scheme), auth.check_refused)
         git.run(["init", "-q"], "init")
         # The URL is stored without credentials (validated), so .git/config holds no secret.
         git.run(["remote", "add", "origin", url.url], "remote add")

@@ -33,6 +33,8 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--revision", required=True, help="the full 40-hex commit SHA")
     cmd.add_argument("--dest", required=True, help="an empty or new directory")
     cmd.add_argument("--credentials-dir", help="mounted secret with 'token' or 'ssh-privatekey'")
+    cmd.add_argument("--git-host", metavar="HOST[:PORT]",
+                     help="the configured git host: --repo-url must name it, credentials go nowhere else")
 
     cmd = commands.add_parser("detect", help="select language, builder and build template")
     cmd.add_argument("--source", required=True, help="the checkout")
@@ -86,7 +88,8 @@ def parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> str:
     if args.command == "checkout":
-        return checkout(CheckoutRequest(args.repo_url, args.revision, args.dest, args.credentials_dir))
+        return checkout(CheckoutRequest(args.repo_url, args.revision, args.dest, args.credentials_dir,
+                                         args.git_host))
     if args.command == "detect":
         return detect(DetectRequest(args.source, args.app_path, args.registry, args.outputs, args.prepare_dir,
                                     args.build_env), log=_say)

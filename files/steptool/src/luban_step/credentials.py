@@ -2,7 +2,9 @@
 
 * ``token`` (HTTPS): git asks an askpass program written into a private scratch directory; the
   program reads the token file itself, so the token only travels from the file to git's stdin
-  pipe. Username ``x-access-token`` works for GitHub App installation tokens and PATs alike.
+  pipe. Username ``x-access-token`` works for GitHub App installation tokens and PATs alike. The
+  program answers only when git asks for the origin (scheme, host, port) of the validated URL: a
+  redirect to another host gets no token, and the step reports it (``token-host-refused``).
 * ``ssh-privatekey`` (+ ``known_hosts``): the key is copied to a 0600 file (ssh refuses the group-
   readable files Kubernetes mounts) and named in ``GIT_SSH_COMMAND``; host keys are checked
   strictly against the mounted ``known_hosts``.
@@ -24,9 +26,22 @@ TOKEN = "token"
 SSH_KEY = "ssh-privatekey"
 KNOWN_HOSTS = "known_hosts"
 
+# git's prompt is "Username for 'URL': " or "Password for 'URL': "; URL is scheme://[user@]host[:port].
 _ASKPASS = """#!{python} -I
 import os, sys
+from urllib.parse import urlsplit
 prompt = sys.argv[1] if len(sys.argv) > 1 else ""
+asked = prompt[prompt.find("'") + 1:prompt.rfind("'")] if prompt.count("'") >= 2 else ""
+try:
+    parts = urlsplit(asked)
+    origin = "%s://%s:%d" % (parts.scheme, (parts.hostname or "").lower(),
+                             parts.port or {{"https": 443, "http": 80}}.get(parts.scheme, 0))
+except ValueError:
+    origin = "?"
+if origin != os.environ["LUBAN_STEP_TOKEN_ORIGIN"]:
+    with open(os.environ["LUBAN_STEP_TOKEN_REFUSED"], "w", encoding="utf-8") as handle:
+        handle.write(asked)
+    sys.exit(1)
 if prompt.startswith("Username"):
     print("x-access-token")
 else:
@@ -39,6 +54,14 @@ else:
 class GitAuth:
     kind: str  # "none", "token" or "ssh"
     env: dict[str, str] = field(default_factory=dict)
+    origin: str = ""  # where the token may go (token only)
+    refused: Path | None = None  # written by the askpass program when git asked another origin
+
+    def check_refused(self) -> None:
+        """After a failed git command: was it because git asked for the token somewhere else?"""
+        if self.refused is not None and self.refused.exists():
+            asked = self.refused.read_text(encoding="utf-8", errors="replace")
+            raise StepError("token-host-refused", asked=asked, origin=self.origin)
 
 
 def read_secret(path: Path, option: str) -> str:
@@ -80,7 +103,10 @@ def git_auth(url: GitUrl, credentials_dir: str | None, scratch: Path) -> GitAuth
         askpass = scratch / "askpass"
         askpass.write_text(_ASKPASS.format(python=sys.executable), encoding="utf-8")
         askpass.chmod(0o700)
-        return GitAuth("token", {"GIT_ASKPASS": str(askpass), "LUBAN_STEP_TOKEN_FILE": str(token)})
+        refused = scratch / "askpass-refused"
+        env = {"GIT_ASKPASS": str(askpass), "LUBAN_STEP_TOKEN_FILE": str(token),
+               "LUBAN_STEP_TOKEN_ORIGIN": url.origin, "LUBAN_STEP_TOKEN_REFUSED": str(refused)}
+        return GitAuth("token", env, url.origin, refused)
     if url.scheme == "ssh":
         if not key.exists():
             raise StepError("credentials-mismatch", scheme="ssh", path=base, needed=SSH_KEY)

@@ -136,7 +136,7 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
         when, ancestry = _source_facts(request, sha, given_time, git_env({}, "file"))
         work = Path(scratch) / "gitops"
         work.mkdir()
-        git = Git(work, git_env(auth.env, url.scheme))
+        git = Git(work, git_env(auth.env, url.scheme), auth.check_refused)
         git.run(["init", "-q"], "init")
         git.run(["remote", "add", "origin", url.url], "remote add")
         tracking = "refs/remotes/origin/" + branch

@@ -49,6 +49,17 @@ CATALOG: dict[str, Entry] = {
         "{option} {value} is not an accepted git URL: {why}. Use https://HOST/OWNER/NAME.git, "
         "ssh://git@HOST/OWNER/NAME.git or git@HOST:OWNER/NAME.git.",
     ),
+    "invalid-git-host": Entry(
+        Exit.USAGE,
+        "{option} {value} is not a git host: {why}. Pass the host of the configured GitHub URL as HOST "
+        "or HOST:PORT, for example github.com or ghe.example.com:8443.",
+    ),
+    "git-host-mismatch": Entry(
+        Exit.USAGE,
+        "{option} {value} does not name the configured git host {host}. Repository URLs are built "
+        "from the configured GitHub URL and credentials go to that host only, so a URL naming another "
+        "host or port is refused. Check argo_workflows_github_url and the URL the step was given.",
+    ),
     "credentials-in-url": Entry(
         Exit.USAGE,
         "{option} carries a user name or password inside the URL. URLs end up in logs and in "
@@ -266,6 +277,13 @@ CATALOG: dict[str, Entry] = {
         "the supersede step of the luban-ci workflow.",
     ),
     # --- remotes ------------------------------------------------------------------------------
+    "token-host-refused": Entry(
+        Exit.REMOTE,
+        "git asked for the token for {asked}, but the token may only go to {origin}. The server "
+        "sent git to another host (a moved repository, or a hostile redirect), and luban-step never "
+        "hands a token to a host it was not configured for. Point the configured URL at the "
+        "repository's current location.",
+    ),
     "git-failed": Entry(
         Exit.REMOTE,
         "git {action} failed with exit code {code}: {detail}. Check the URL, the credentials and "

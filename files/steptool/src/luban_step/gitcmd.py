@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from luban_step import redact
@@ -35,11 +35,16 @@ def git_env(extra: Mapping[str, str], protocol: str) -> dict[str, str]:
 
 
 class Git:
-    """git in one working directory with one environment."""
+    """git in one working directory with one environment.
 
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+    ``guard`` runs after every failed command, before its failure is reported: it raises a more
+    precise error when it knows the cause (the askpass program refused to answer another host).
+    """
+
+    def __init__(self, cwd: Path, env: dict[str, str], guard: Callable[[], None] = lambda: None) -> None:
         self.cwd = cwd
         self.env = env
+        self.guard = guard
 
     def run(self, args: Sequence[str], action: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         # safe.directory: the shared workspace volume may belong to another uid of the same pod.
@@ -50,6 +55,8 @@ class Git:
                                   text=True, stdin=subprocess.DEVNULL, check=False)
         except FileNotFoundError:
             raise StepError("git-missing") from None
+        if done.returncode != 0:
+            self.guard()
         if check and done.returncode != 0:
             raise StepError("git-failed", action=action, code=done.returncode,
                             detail=failure_detail(done))

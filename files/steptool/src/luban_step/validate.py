@@ -40,11 +40,37 @@ _LABEL_VALUE = re.compile(r"^[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 STATES = ("pending", "success", "failure", "error")
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22}
+
+
 @dataclass(frozen=True)
 class GitUrl:
     url: str
     scheme: str  # "https", "http", "ssh" or "file"
     host: str  # empty for file
+    port: int | None = None  # as written in the URL; None means the scheme's default
+
+    @property
+    def origin(self) -> str:
+        """scheme://host:port with the default port spelled out: what a credential is bound to."""
+        return "%s://%s:%d" % (self.scheme, self.host.lower(), self.port or _DEFAULT_PORTS.get(self.scheme, 0))
+
+
+@dataclass(frozen=True)
+class GitHost:
+    """The configured git host (``--git-host``): the only host a URL may name and a credential reach."""
+
+    host: str
+    port: int | None = None
+
+    def admits(self, url: GitUrl) -> bool:
+        if url.scheme == "file" or url.host.lower() != self.host:
+            return False
+        default = _DEFAULT_PORTS.get(url.scheme)
+        return (url.port or default) == (self.port or default)
+
+    def __str__(self) -> str:
+        return self.host if self.port is None else "%s:%d" % (self.host, self.port)
 
 
 def _has_control(value: str) -> bool:
@@ -138,7 +164,29 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def git_url(value: str, option: str) -> GitUrl:
+def git_url(value: str, option: str, host: GitHost | None = None) -> GitUrl:
+    """A git URL; with ``host`` (the configured git host) it must name exactly that host and port."""
+    url = _git_url(value, option)
+    if host is not None and not host.admits(url):
+        raise StepError("git-host-mismatch", option=option, value=value, host=str(host))
+    return url
+
+
+def git_host(value: str, option: str) -> GitHost:
+    """HOST or HOST:PORT, as in the configured GitHub URL (github.com, ghe.example.com:8443)."""
+    why = _url_basics(value)
+    if why is None:
+        name, sep, port = value.rpartition(":") if ":" in value else (value, "", "")
+        if not _HOST.fullmatch(name) or len(name) > MAX_LEN:
+            why = "it is not a host name or address"
+        elif sep and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536 and len(port) <= 5):
+            why = "its port is not a number from 1 to 65535"
+        else:
+            return GitHost(name.lower(), int(port) if sep else None)
+    raise StepError("invalid-git-host", option=option, value=value, why=why)
+
+
+def _git_url(value: str, option: str) -> GitUrl:
     why = _url_basics(value)
     if why is None and value.startswith("-"):
         why = "it starts with '-'"
@@ -168,7 +216,14 @@ def git_url(value: str, option: str) -> GitUrl:
         elif not parts.hostname or not _HOST.fullmatch(parts.hostname):
             why = "it has no valid host name"
         else:
-            return GitUrl(value, scheme, parts.hostname)
+            try:
+                port = parts.port
+            except ValueError:
+                port = -1
+            if port is not None and not 0 < port < 65536:
+                why = "its port is not a number from 1 to 65535"
+            else:
+                return GitUrl(value, scheme, parts.hostname, port)
     raise StepError("invalid-git-url", option=option, value=value, why=why)
 
 
