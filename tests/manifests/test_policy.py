@@ -168,8 +168,16 @@ def test_rbac_grants_each_service_account_only_what_its_steps_need(docs: list[Do
     for name in ("luban-ci", "luban-ci-pr"):
         spec = one(docs, "WorkflowTemplate", name).body["spec"]
         assert spec["automountServiceAccountToken"] is False
-        tokens = [t["name"] for t in spec["templates"] if t.get("automountServiceAccountToken")]
+        assert not [t["name"] for t in spec["templates"] if t.get("automountServiceAccountToken")]
+        # Only supersede holds an API token, projected explicitly: Argo mounts none into the main
+        # container while executor.serviceAccountName is set, whatever automount says.
+        tokens = [t["name"] for t in spec["templates"]
+                  for v in t.get("volumes", []) for src in v.get("projected", {}).get("sources", [])
+                  if "serviceAccountToken" in src]
         assert tokens == ["supersede"]
+        supersede = next(t for t in spec["templates"] if t["name"] == "supersede")
+        assert {"name": "kube-api", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                "readOnly": True} in supersede["container"]["volumeMounts"]
 
 
 def test_superseding_runs_the_step_tool_not_an_argo_cli_image(docs: list[Doc]) -> None:
