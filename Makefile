@@ -18,7 +18,7 @@ OUT := $(CURDIR)/out
 # `cluster`, then the end-to-end pipeline). Each tier's target lives in its area's mk/*.mk.
 UNIT_TIERS := test-bench-unit test-buildpack-unit test-plugins-unit
 TEST_TIERS := $(UNIT_TIERS) test-collection test-manifests test-buildpack-contract test-steptool \
-  test-images test-demo test-cluster-local test-e2e
+  test-images test-demo test-cluster-local test-e2e test-cluster-teardown
 
 .PHONY: help
 help: ## list the targets

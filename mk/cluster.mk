@@ -22,3 +22,9 @@ cluster-status: ## what the test cluster runs, where, and its kubeconfig
 
 cluster-down: ## remove the test cluster and everything it changed on this machine (idempotent)
 	@scripts/cluster/down.sh
+
+# Last tier of `make test`: removes the cluster the earlier tiers used and checks that nothing of
+# it is left on the machine (and that a second cluster-down is a no-op).
+.PHONY: test-cluster-teardown
+test-cluster-teardown: venv ## remove the test cluster and check it left no trace (make test's last tier)
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/cluster

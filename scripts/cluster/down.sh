@@ -32,6 +32,9 @@ stop() {
   rm -f "$f"
 }
 
+# 0. The end-to-end tier's host services listen on the bridge: they go first.
+"$here/services.sh" stop
+
 # 1. Pods, while kubelet and containerd still run: nothing recreates them once the controllers
 #    stop, and kubelet tears each sandbox down through CNI.
 stop kube-controller-manager
