@@ -111,7 +111,7 @@ def test_no_secret_travels_in_a_parameter_argument_or_env(docs: list[Doc]) -> No
                 flag = a.split("=", 1)[0]
                 if SECRETISH.search(flag):
                     # Only paths to mounted files may be passed (…-file / …-dir flags).
-                    assert flag in {"--credentials-dir", "--token-file"}, (wt.name, name, a)
+                    assert flag in {"--credentials-dir", "--source-credentials-dir", "--token-file"}, (wt.name, name, a)
                     assert a.split("=", 1)[1].startswith("/secrets/"), (wt.name, name, a)
         for v in spec.get("volumes", []):
             if "secret" in v:

@@ -90,3 +90,23 @@ def test_a_github_url_that_is_not_a_base_url_is_refused(tmp_path, url: str) -> N
     assert proc.returncode != 0
     assert " ".join(message.split()) in " ".join(proc.stdout.split())
     assert "pw@" not in proc.stdout
+
+
+def test_deploy_orders_commits_by_the_source_history_and_the_status_shows_a_refusal(docs: list[Doc], step_parser) -> None:
+    ci = next(d for d in by_kind(docs, "WorkflowTemplate") if d.name == "luban-ci").body["spec"]
+    templates = {t["name"]: t for t in ci["templates"]}
+    deploy = templates["deploy"]["container"]
+    args = step_parser.parse_args(deploy["args"])
+    # The history comes from the same place as the checkout, with the same read credentials.
+    assert args.source_url == "https://github.com/{{workflow.parameters.repo}}.git"
+    assert args.git_host == "github.com" and args.source_credentials_dir == "/secrets/git"
+    assert args.history_limit == "5000"
+    assert not any(a.startswith(("--source-dir", "--source-time")) for a in deploy["args"])  # no clock
+    assert {"name": "git-credentials", "mountPath": "/secrets/git", "readOnly": True} in deploy["volumeMounts"]
+    assert args.outputs == "/work/deploy"
+    status = step_parser.parse_args(templates["status"]["container"]["args"])
+    assert status.description_file == args.outputs + "/outcome"
+    assert {"name": "workspace", "mountPath": "/work", "readOnly": True} in templates["status"]["container"]["volumeMounts"]
+    pr = next(d for d in by_kind(docs, "WorkflowTemplate") if d.name == "luban-ci-pr").body["spec"]
+    (pr_status,) = [t for t in pr["templates"] if t["name"] == "status"]
+    assert step_parser.parse_args(pr_status["container"]["args"]).description_file is None

@@ -7,7 +7,7 @@ import string
 import pytest
 
 from conftest import STEPTOOL_SRC
-from luban_step.errors import CATALOG, NOTICES, StepError, notice, shown
+from luban_step.errors import CATALOG, NOTICES, OUTCOMES, StepError, notice, outcome, shown
 
 SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x", reason="Permission denied",
               needed="token", scheme="https", host="git.example.org", message="A message from languages.py.",
@@ -18,7 +18,7 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               namespace="luban-ci", count=2, lane="3f2a9c0d1e5b7a64", name="ci-shop-old", created="2026-03-01T09:58:00Z",
               workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
               rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL", asked="https://x-access-token@evil.example",
-              origin="https://github.com:443")
+              origin="https://github.com:443", limit=5000)
 
 ERRORS = {
     'invalid-sha': (
@@ -80,11 +80,10 @@ ERRORS = {
         2,
         "--opt 'bad value' is not an accepted image repository: it is wrong. Pass a repository without "
         'tag or digest, for example quay.io/acme/shop.'),
-    'invalid-time': (
+    'invalid-history-limit': (
         2,
-        "--opt 'bad value' is not a commit time. It orders deployments, so it must be exact. Pass seconds "
-        "since the epoch, or ISO 8601 with an offset such as the push payload's head_commit.timestamp "
-        "(2026-11-24T05:00:00+01:00); an empty value means unknown."),
+        "--opt 'bad value' is not a number of commits. It bounds how much history deploy fetches to order two "
+        'commits. Pass a whole number from 1 to 100000.'),
     'invalid-state': (
         2,
         "--opt 'bad value' is not a commit status state. GitHub knows exactly four states. Pass one of "
@@ -154,12 +153,6 @@ ERRORS = {
         3,
         "--source '/mnt/x' is not a directory. detect reads the checkout written by 'luban-step "
         "checkout'. Check that both steps mount the same volume at the same path."),
-    'source-commit-missing': (
-        3,
-        "--source-dir '/mnt/x' does not hold the commit 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'. The "
-        "commit's time decides whether a deploy moves forward, so it must come from the checkout of that "
-        "commit. Pass the directory written by 'luban-step checkout' for the same SHA, or leave "
-        '--source-dir out.'),
     'dest-not-empty': (
         3,
         "--dest '/mnt/x' exists and is not empty. A checkout into leftover files could mix two sources. "
@@ -243,6 +236,13 @@ ERRORS = {
         4,
         "The GitOps repository refused the push to 'main': fatal: boom. Check that the credentials may "
         'push to that branch and that branch protection allows it.'),
+    'deploy-order-unknown': (
+        4,
+        "Cannot tell whether 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' comes after the deployed "
+        "'dddddddddddddddddddddddddddddddddddddddd' of 'main': their histories do not meet within the last "
+        '5000 commits of each. A deployment only moves forward along the history of its ref, never by commit '
+        'dates, so nothing was deployed. Run the deploy again with a larger --history-limit, or push a commit '
+        'that descends from the deployed one.'),
     'push-race-exhausted': (
         4,
         "The push to 'main' was overtaken by other pushes 5 times in a row. Other runs keep updating the "
@@ -316,10 +316,14 @@ NOTICES_EXPECTED = {
         "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': "
         "the deployed commit 'dddddddddddddddddddddddddddddddddddddddd' of 'main' is newer (it is wrong)."
         ' A deployment never moves backwards; the newer commit stays.',
-    'order-unknown':
-        "Cannot tell whether 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is newer than the deployed "
-        "'dddddddddddddddddddddddddddddddddddddddd' of 'main' (no --source-dir or --source-time); "
-        'deploying as the latest build.',
+    'refuse-off-ref':
+        "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': 'main' "
+        'was rewritten and no longer holds it, and it is neither an ancestor nor a descendant of the deployed '
+        "'dddddddddddddddddddddddddddddddddddddddd'. What 'main' holds now deploys when it is built.",
+    'deploy-rewritten':
+        "'main' was force-pushed (it is wrong): the deployed 'dddddddddddddddddddddddddddddddddddddddd' is no "
+        "longer on it and 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is; deploying "
+        "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'.",
     'push-retry':
         "The push to 'main' was overtaken by another push; re-applying on the new tip (attempt 2 of 5).",
     'status-set':
@@ -342,6 +346,15 @@ NOTICES_EXPECTED = {
 }
 
 
+OUTCOMES_EXPECTED = {
+    'deployed': 'deployed to /mnt/x',
+    'already-deployed': 'already deployed to /mnt/x',
+    'refuse-backwards': 'not deployed: the deployed 1a2b3c4d5e6f of main descends from it',
+    'refuse-off-ref': 'not deployed: main was rewritten and no longer holds it',
+    'deploy-order-unknown': 'not deployed: no common history with the deployed 1a2b3c4d5e6f within 5000 commits',
+}
+
+
 def _fields(template: str) -> dict[str, object]:
     return {part[1]: SAMPLE[part[1]] for part in string.Formatter().parse(template) if part[1]}
 
@@ -357,9 +370,17 @@ def test_every_notice_reads_word_for_word(key: str) -> None:
     assert notice(key, **_fields(NOTICES[key])) == NOTICES_EXPECTED[key]
 
 
+@pytest.mark.parametrize("key", sorted(OUTCOMES))
+def test_every_deploy_outcome_for_the_commit_status_reads_word_for_word(key: str) -> None:
+    fields = dict(_fields(OUTCOMES[key]), deployed="1a2b3c4d5e6f")
+    assert outcome(key, **fields) == OUTCOMES_EXPECTED[key]
+    assert len("build Succeeded; " + outcome(key, **fields)) <= 140  # GitHub's limit, with report's prefix
+
+
 def test_the_expectations_cover_the_whole_catalog() -> None:
     assert set(ERRORS) == set(CATALOG)
     assert set(NOTICES_EXPECTED) == set(NOTICES)
+    assert set(OUTCOMES_EXPECTED) == set(OUTCOMES)
 
 
 def test_every_entry_is_used_by_the_code() -> None:

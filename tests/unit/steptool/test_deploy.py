@@ -6,11 +6,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
 
 from conftest import commit, cli_env, git, make_remote, run_cli
+
+if TYPE_CHECKING:
+    from luban_step.deploy import DeployRequest
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
@@ -52,10 +56,18 @@ def source(tmp_path: Path):
     return remote, shas
 
 
-def deploy_args(gitops, sha: str, digest: str, *extra: str) -> list[str]:
+def deploy_args(gitops, remote, sha: str, digest: str, *extra: str) -> list[str]:
     return ["deploy", "--gitops-repo", gitops.url, "--gitops-branch", "main", "--path", PATH,
             "--image-name", "shop", "--image", "quay.io/acme/shop@" + digest,
-            "--source-repo", "acme/shop", "--source-sha", sha, "--source-ref", "main", *extra]
+            "--source-repo", "acme/shop", "--source-sha", sha, "--source-ref", "main",
+            "--source-url", remote.url, *extra]
+
+
+def request(gitops, remote, sha: str, digest: str, **extra) -> "DeployRequest":
+    from luban_step.deploy import DeployRequest
+
+    return DeployRequest(gitops.url, "main", PATH, "shop", "quay.io/acme/shop@" + digest, "acme/shop", sha, "main",
+                         remote.url, **extra)
 
 
 def record(gitops, name: str = "shop") -> dict:
@@ -64,8 +76,8 @@ def record(gitops, name: str = "shop") -> dict:
 
 
 def test_deploy_pins_the_image_by_digest_and_keeps_the_rest_of_the_file(gitops, source) -> None:
-    _remote, shas = source
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-time", "1700000100"))
+    remote, shas = source
+    result = run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A))
     assert result.code == 0, result.err
     assert result.out == ("luban-step: Deployed 'quay.io/acme/shop@%s' from 'acme/shop' at '%s' to '%s' on "
                           "'main'.\n" % (DIGEST_A, shas[1], PATH))
@@ -75,6 +87,7 @@ def test_deploy_pins_the_image_by_digest_and_keeps_the_rest_of_the_file(gitops, 
         {"name": "shop", "newName": "quay.io/acme/shop", "digest": DIGEST_A},
         {"name": "redis", "newTag": "7.2"},
     ]
+    # The commit's time is recorded for people reading the file; nothing decides by it.
     assert record(gitops) == {"repo": "acme/shop", "ref": "main", "sha": shas[1], "time": 1700000100,
                               "image": "quay.io/acme/shop@" + DIGEST_A}
     for kept in ("# Production overlay of the shop.", "  - ../../base   # the shared base",
@@ -86,76 +99,186 @@ def test_deploy_pins_the_image_by_digest_and_keeps_the_rest_of_the_file(gitops, 
     assert "Luban-Image: quay.io/acme/shop@%s" % DIGEST_A in message
 
 
-def test_deploy_of_the_deployed_commit_and_image_is_a_no_op(gitops, source) -> None:
-    _remote, shas = source
-    assert run_cli(*deploy_args(gitops, shas[1], DIGEST_A)).code == 0
+def test_deploy_of_the_deployed_commit_and_image_is_a_no_op(gitops, source, tmp_path: Path) -> None:
+    remote, shas = source
+    assert run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A)).code == 0
     tip = gitops.tip()
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A))
+    result = run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A, "--outputs", str(tmp_path / "out")))
     assert result.code == 0
     assert result.out == ("luban-step: 'quay.io/acme/shop@%s' from 'acme/shop' at '%s' is already deployed to "
                           "'%s' on 'main'; nothing to do.\n" % (DIGEST_A, shas[1], PATH))
     assert gitops.tip() == tip
+    assert (tmp_path / "out" / "result").read_text() == "already-deployed"
+    assert (tmp_path / "out" / "outcome").read_text() == "already deployed to " + PATH
 
 
-def test_deploy_refuses_to_move_backwards_by_commit_time(gitops, source) -> None:
-    _remote, shas = source
-    assert run_cli(*deploy_args(gitops, shas[2], DIGEST_B, "--source-time", "1700000200")).code == 0
+# --- order: ancestry in the source repository, never commit dates ----------------------------
+
+
+def test_a_commit_dated_in_the_future_does_not_freeze_the_branch(gitops, tmp_path: Path) -> None:
+    # One commit with a committer date in 2100 used to make every later commit look older: each
+    # was refused as "backwards" while its status stayed green. Its descendants deploy.
+    remote = make_remote(tmp_path, "clock")
+    future = commit(remote.work, {"app.py": "future\n"}, "clock skew", 4_102_444_800)
+    later = commit(remote.work, {"app.py": "later\n"}, "later", 1_700_000_000)
+    remote.push()
+    assert run_cli(*deploy_args(gitops, remote, future, DIGEST_A)).code == 0
+    result = run_cli(*deploy_args(gitops, remote, later, DIGEST_B, "--outputs", str(tmp_path / "out")))
+    assert result.code == 0, result.err
+    assert result.out.startswith("luban-step: Deployed ")
+    assert record(gitops)["sha"] == later
+    assert (tmp_path / "out" / "outcome").read_text() == "deployed to " + PATH
+
+
+def test_an_older_commit_is_refused_by_ancestry_whatever_its_date(gitops, tmp_path: Path) -> None:
+    # The older commit carries the later date: the history, not the clock, says it is older.
+    remote = make_remote(tmp_path, "dates")
+    older = commit(remote.work, {"app.py": "older\n"}, "older", 1_900_000_000)
+    newer = commit(remote.work, {"app.py": "newer\n"}, "newer", 1_700_000_000)
+    remote.push()
+    assert run_cli(*deploy_args(gitops, remote, newer, DIGEST_B)).code == 0
     tip = gitops.tip()
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-time", "1700000100"))
+    out = tmp_path / "out"
+    result = run_cli(*deploy_args(gitops, remote, older, DIGEST_A, "--outputs", str(out)))
     assert result.code == 0
     assert result.out == (
         "luban-step: Not deploying 'acme/shop' at '%s' to '%s' on 'main': the deployed commit '%s' of 'main' "
-        "is newer (committed 2023-11-14T22:16:40Z, after 2023-11-14T22:15:00Z). A deployment never moves "
-        "backwards; the newer commit stays.\n" % (shas[1], PATH, shas[2]))
+        "is newer (it descends from %s). A deployment never moves backwards; the newer commit stays.\n"
+        % (older, PATH, newer, older))
+    assert gitops.tip() == tip and record(gitops)["sha"] == newer
+    # What the commit status shows: report appends this to "build Succeeded".
+    assert (out / "result").read_text() == "refused"
+    assert (out / "outcome").read_text() == "not deployed: the deployed %s of main descends from it" % newer[:12]
+
+
+def test_the_order_is_found_beyond_the_first_fetch_depth(gitops, tmp_path: Path) -> None:
+    remote = make_remote(tmp_path, "long")
+    first = commit(remote.work, {"app.py": "0\n"}, "0", 1_700_000_000)
+    for i in range(1, 80):  # more than the first depth (64) between the two
+        last = commit(remote.work, {"app.py": "%d\n" % i}, str(i), 1_800_000_000 - i)  # dates go backwards
+    remote.push()
+    assert run_cli(*deploy_args(gitops, remote, first, DIGEST_A)).code == 0
+    assert run_cli(*deploy_args(gitops, remote, last, DIGEST_B)).out.startswith("luban-step: Deployed ")
+    refused = run_cli(*deploy_args(gitops, remote, first, DIGEST_A))
+    assert refused.code == 0 and refused.out.startswith("luban-step: Not deploying ")
+    assert record(gitops)["sha"] == last
+
+
+def test_an_order_not_found_within_the_history_limit_deploys_nothing_and_fails(gitops, tmp_path: Path) -> None:
+    remote = make_remote(tmp_path, "limit")
+    first = commit(remote.work, {"app.py": "0\n"}, "0", 1_700_000_000)
+    for i in range(1, 12):
+        last = commit(remote.work, {"app.py": "%d\n" % i}, str(i), 1_700_000_000 + i)
+    remote.push()
+    assert run_cli(*deploy_args(gitops, remote, first, DIGEST_A)).code == 0
+    tip = gitops.tip()
+    out = tmp_path / "out"
+    result = run_cli(*deploy_args(gitops, remote, last, DIGEST_B, "--history-limit", "5", "--outputs", str(out)))
+    assert result.code == 4
+    assert result.err == (
+        "luban-step: error: Cannot tell whether '%s' comes after the deployed '%s' of 'main': their histories do "
+        "not meet within the last 5 commits of each. A deployment only moves forward along the history of its "
+        "ref, never by commit dates, so nothing was deployed. Run the deploy again with a larger --history-limit, "
+        "or push a commit that descends from the deployed one.\n" % (last, first))
     assert gitops.tip() == tip
-    assert record(gitops)["sha"] == shas[2]
+    assert (out / "outcome").read_text() == (
+        "not deployed: no common history with the deployed %s within 5 commits" % first[:12])
+    assert run_cli(*deploy_args(gitops, remote, last, DIGEST_B, "--history-limit", "20")).code == 0
 
 
-def test_deploy_refuses_to_move_backwards_by_ancestry_in_a_full_source_checkout(gitops, source) -> None:
+def _force_push(remote, base: str, files: dict[str, str], when: int) -> str:
+    git(remote.work, "checkout", "-q", "-B", "main", base)
+    sha = commit(remote.work, files, "rewritten", when)
+    git(remote.work, "push", "-q", "--force", "origin", "HEAD:refs/heads/main")
+    return sha
+
+
+def test_a_force_pushed_branch_deploys_what_it_holds_now(gitops, source) -> None:
     remote, shas = source
-    assert run_cli(*deploy_args(gitops, shas[2], DIGEST_B, "--source-dir", str(remote.work))).code == 0
-    # A lying clock would say "newer"; the history says it is an ancestor.
-    result = run_cli(*deploy_args(gitops, shas[0], DIGEST_A, "--source-dir", str(remote.work),
-                                  "--source-time", "1900000000"))
+    assert run_cli(*deploy_args(gitops, remote, shas[2], DIGEST_B)).code == 0
+    # main is rewritten from v0: v1 and v2 are gone from it; the new line is older by date.
+    rewritten = _force_push(remote, shas[0], {"app.py": "rewritten\n"}, 1_600_000_000)
+    result = run_cli(*deploy_args(gitops, remote, rewritten, DIGEST_A))
+    assert result.code == 0, result.err
+    assert result.out.startswith("luban-step: Deployed ")
+    assert ("luban-step: 'main' was force-pushed (its history was replaced): the deployed '%s' is no longer on "
+            "it and '%s' is; deploying '%s'.\n" % (shas[2], rewritten, rewritten)) in result.err
+    assert record(gitops)["sha"] == rewritten
+
+
+def test_a_branch_reset_to_an_older_commit_deploys_it(gitops, source) -> None:
+    remote, shas = source
+    assert run_cli(*deploy_args(gitops, remote, shas[2], DIGEST_B)).code == 0
+    git(remote.work, "push", "-q", "--force", "origin", shas[0] + ":refs/heads/main")  # a deliberate rollback
+    result = run_cli(*deploy_args(gitops, remote, shas[0], DIGEST_A))
+    assert result.code == 0 and result.out.startswith("luban-step: Deployed "), result
+    assert "luban-step: 'main' was force-pushed (reset to this older commit): " in result.err
+    assert record(gitops)["sha"] == shas[0]
+
+
+def test_a_late_run_of_a_commit_force_pushed_away_is_refused(gitops, source, tmp_path: Path) -> None:
+    remote, shas = source
+    dropped = _force_push(remote, shas[0], {"app.py": "dropped\n"}, 1_800_000_000)
+    current = _force_push(remote, shas[0], {"app.py": "current\n"}, 1_700_000_500)
+    assert run_cli(*deploy_args(gitops, remote, current, DIGEST_B)).code == 0
+    out = tmp_path / "out"
+    result = run_cli(*deploy_args(gitops, remote, dropped, DIGEST_A, "--outputs", str(out)))
     assert result.code == 0
-    assert "is newer (it descends from %s)" % shas[0] in result.out
-    assert record(gitops)["sha"] == shas[2]
+    assert result.out == (
+        "luban-step: Not deploying 'acme/shop' at '%s' to '%s' on 'main': 'main' was rewritten and no longer "
+        "holds it, and it is neither an ancestor nor a descendant of the deployed '%s'. What 'main' holds now "
+        "deploys when it is built.\n" % (dropped, PATH, current))
+    assert record(gitops)["sha"] == current
+    assert (out / "outcome").read_text() == "not deployed: main was rewritten and no longer holds it"
 
 
-def test_deploy_reads_the_commit_time_from_a_shallow_checkout(gitops, source, tmp_path: Path) -> None:
+def test_a_late_run_of_an_ancestor_is_refused_even_after_the_branch_moved_on(gitops, source, tmp_path: Path) -> None:
     remote, shas = source
-    assert run_cli(*deploy_args(gitops, shas[2], DIGEST_B, "--source-time", "1700000200")).code == 0
-    shallow = tmp_path / "shallow"
-    assert run_cli("checkout", "--repo-url", remote.url, "--revision", shas[1], "--dest", str(shallow)).code == 0
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-dir", str(shallow)))
-    assert "Not deploying" in result.out and result.code == 0
-    assert record(gitops)["sha"] == shas[2]
+    assert run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_B)).code == 0
+    newest = commit(remote.work, {"app.py": "v3\n"}, "v3", 1_700_000_300)
+    remote.push()
+    result = run_cli(*deploy_args(gitops, remote, shas[0], DIGEST_A))
+    assert result.code == 0 and "is newer (it descends from %s)" % shas[0] in result.out
+    assert run_cli(*deploy_args(gitops, remote, newest, DIGEST_A)).out.startswith("luban-step: Deployed ")
+
+
+def test_the_source_history_is_fetched_over_https_with_the_checkout_token(
+        gitops, source, token_dir: Path, git_http_server, tmp_path: Path) -> None:
+    from conftest import TOKEN
+
+    remote, shas = source
+    url = git_http_server(remote.bare) + ""
+    host = url.split("/")[2]
+    assert run_cli(*deploy_args(gitops, remote, shas[2], DIGEST_B)).code == 0
+    args = deploy_args(gitops, remote, shas[1], DIGEST_A, "--source-credentials-dir", str(token_dir),
+                       "--git-host", host)
+    args[args.index("--source-url") + 1] = url
+    result = run_cli(*args)
+    assert result.code == 0, result.err
+    assert result.out.startswith("luban-step: Not deploying ")
+    assert TOKEN not in result.both
+    args[args.index("--git-host") + 1] = "github.com"
+    mismatch = run_cli(*args)
+    assert mismatch.code == 2 and "does not name the configured git host 'github.com'" in mismatch.err
 
 
 def test_deploy_moves_forward_and_another_ref_may_take_over(gitops, source) -> None:
-    _remote, shas = source
-    assert run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-time", "1700000100")).code == 0
-    assert run_cli(*deploy_args(gitops, shas[2], DIGEST_B, "--source-time", "1700000200")).code == 0
+    remote, shas = source
+    assert run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A)).code == 0
+    assert run_cli(*deploy_args(gitops, remote, shas[2], DIGEST_B)).code == 0
     assert record(gitops)["sha"] == shas[2]
-    args = deploy_args(gitops, shas[0], DIGEST_A, "--source-time", "1700000000")
+    git(remote.work, "tag", "v0.1.0", shas[0])
+    git(remote.work, "push", "-q", "origin", "refs/tags/v0.1.0")
+    args = deploy_args(gitops, remote, shas[0], DIGEST_A)
     args[args.index("--source-ref") + 1] = "refs/tags/v0.1.0"
     assert run_cli(*args).code == 0  # a release tag is a deliberate choice, not a step back
     assert record(gitops)["ref"] == "refs/tags/v0.1.0"
 
 
-def test_deploy_without_order_facts_says_so_and_deploys(gitops, source) -> None:
-    _remote, shas = source
-    assert run_cli(*deploy_args(gitops, shas[2], DIGEST_B)).code == 0
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A))
-    assert result.code == 0
-    assert ("luban-step: Cannot tell whether '%s' is newer than the deployed '%s' of 'main' (no --source-dir "
-            "or --source-time); deploying as the latest build.\n" % (shas[1], shas[2])) in result.err
-
-
 def test_a_push_race_is_replayed_on_the_new_tip_and_rechecked(gitops, source, tmp_path: Path) -> None:
-    from luban_step.deploy import DeployRequest, deploy
+    from luban_step.deploy import deploy
 
-    _remote, shas = source
+    remote, shas = source
     rival = make_remote(tmp_path, "rival")
     git(rival.work, "remote", "set-url", "origin", str(gitops.bare))
     logs: list[str] = []
@@ -167,9 +290,8 @@ def test_a_push_race_is_replayed_on_the_new_tip_and_rechecked(gitops, source, tm
             commit(rival.work, {"README.md": "changed by another run\n"}, "other", 1_700_000_500)
             rival.push()
 
-    request = DeployRequest(gitops.url, "main", PATH, "shop", "quay.io/acme/shop@" + DIGEST_A, "acme/shop",
-                            shas[1], "main", source_time=1700000100)
-    outcome = deploy(request, log=logs.append, sleep=lambda s: None, before_push=other_run_pushes_first)
+    outcome = deploy(request(gitops, remote, shas[1], DIGEST_A), log=logs.append, sleep=lambda s: None,
+                     before_push=other_run_pushes_first)
     assert outcome.startswith("Deployed ")
     assert logs == ["The push to 'main' was overtaken by another push; re-applying on the new tip "
                     "(attempt 2 of 5)."]
@@ -178,13 +300,11 @@ def test_a_push_race_is_replayed_on_the_new_tip_and_rechecked(gitops, source, tm
 
 
 def test_a_race_lost_to_a_newer_deploy_ends_as_a_refusal(gitops, source) -> None:
-    from luban_step.deploy import DeployRequest, deploy
+    from luban_step.deploy import deploy
 
-    _remote, shas = source
-    newer = DeployRequest(gitops.url, "main", PATH, "shop", "quay.io/acme/shop@" + DIGEST_B, "acme/shop",
-                          shas[2], "main", source_time=1700000200)
-    older = DeployRequest(gitops.url, "main", PATH, "shop", "quay.io/acme/shop@" + DIGEST_A, "acme/shop",
-                          shas[1], "main", source_time=1700000100)
+    remote, shas = source
+    newer = request(gitops, remote, shas[2], DIGEST_B)
+    older = request(gitops, remote, shas[1], DIGEST_A)
 
     def newer_lands_first(attempt: int) -> None:
         if attempt == 1:
@@ -196,10 +316,10 @@ def test_a_race_lost_to_a_newer_deploy_ends_as_a_refusal(gitops, source) -> None
 
 
 def test_concurrent_deploys_all_succeed_and_the_newest_commit_wins(gitops, source) -> None:
-    _remote, shas = source
+    remote, shas = source
     runs = []
-    for index, (sha, digest) in enumerate([(shas[0], DIGEST_A), (shas[2], DIGEST_B), (shas[1], DIGEST_A)]):
-        args = deploy_args(gitops, sha, digest, "--source-time", str(1_700_000_000 + 100 * [0, 2, 1][index]))
+    for sha, digest in [(shas[0], DIGEST_A), (shas[2], DIGEST_B), (shas[1], DIGEST_A)]:
+        args = deploy_args(gitops, remote, sha, digest)
         runs.append(subprocess.Popen([sys.executable, "-m", "luban_step", *args], env=cli_env(),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     results = [(run.wait(timeout=120), run.stdout.read(), run.stderr.read()) for run in runs]
@@ -213,10 +333,10 @@ def test_concurrent_deploys_all_succeed_and_the_newest_commit_wins(gitops, sourc
 
 
 def test_endless_push_races_give_up_with_the_catalog_message(gitops, source, tmp_path: Path) -> None:
-    from luban_step.deploy import DeployRequest, deploy
+    from luban_step.deploy import deploy
     from luban_step.errors import StepError
 
-    _remote, shas = source
+    remote, shas = source
     rival = make_remote(tmp_path, "rival")
     git(rival.work, "remote", "set-url", "origin", str(gitops.bare))
 
@@ -226,21 +346,20 @@ def test_endless_push_races_give_up_with_the_catalog_message(gitops, source, tmp
         commit(rival.work, {"README.md": "run %d\n" % attempt}, "other", 1_700_000_500 + attempt)
         rival.push()
 
-    request = DeployRequest(gitops.url, "main", PATH, "shop", "quay.io/acme/shop@" + DIGEST_A, "acme/shop",
-                            shas[1], "main")
     with pytest.raises(StepError) as caught:
-        deploy(request, sleep=lambda s: None, before_push=always_overtaken, attempts=3)
+        deploy(request(gitops, remote, shas[1], DIGEST_A), sleep=lambda s: None, before_push=always_overtaken,
+               attempts=3)
     assert caught.value.message == (
         "The push to 'main' was overtaken by other pushes 3 times in a row. Other runs keep updating the "
         "GitOps repository faster than this one can rebase. Retry the step.")
 
 
 def test_a_push_refused_by_the_server_is_not_retried(gitops, source) -> None:
-    _remote, shas = source
+    remote, shas = source
     hook = gitops.bare / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\necho 'branch main is protected' >&2\nexit 1\n")
     hook.chmod(0o755)
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A))
+    result = run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A))
     assert result.code == 4
     assert result.err.startswith("luban-step: error: The GitOps repository refused the push to 'main': ")
     assert "branch main is protected" in result.err
@@ -249,15 +368,15 @@ def test_a_push_refused_by_the_server_is_not_retried(gitops, source) -> None:
 
 
 def test_deploy_to_a_missing_branch_or_path(gitops, source) -> None:
-    _remote, shas = source
-    args = deploy_args(gitops, shas[1], DIGEST_A)
+    remote, shas = source
+    args = deploy_args(gitops, remote, shas[1], DIGEST_A)
     args[args.index("--gitops-branch") + 1] = "prod"
     result = run_cli(*args)
     assert result.code == 4
     assert result.err == (
         "luban-step: error: Branch 'prod' does not exist in the GitOps repository '%s'. luban-step commits "
         "to an existing branch and never creates one. Create the branch or fix --gitops-branch.\n" % gitops.url)
-    args = deploy_args(gitops, shas[1], DIGEST_A)
+    args = deploy_args(gitops, remote, shas[1], DIGEST_A)
     args[args.index("--path") + 1] = "apps/missing"
     result = run_cli(*args)
     assert result.code == 3
@@ -268,8 +387,8 @@ def test_deploy_to_a_missing_branch_or_path(gitops, source) -> None:
 
 
 def test_a_new_image_entry_is_added_when_the_name_is_not_listed(gitops, source) -> None:
-    _remote, shas = source
-    args = deploy_args(gitops, shas[1], DIGEST_A)
+    remote, shas = source
+    args = deploy_args(gitops, remote, shas[1], DIGEST_A)
     args[args.index("--image-name") + 1] = "quay.io/acme/worker"
     assert run_cli(*args).code == 0
     data = yaml.safe_load(gitops.show(PATH + "/kustomization.yaml"))
@@ -282,9 +401,9 @@ def test_deploy_over_https_with_a_token_pushes_and_never_shows_it(
         gitops, source, token_dir: Path, git_http_server) -> None:
     from conftest import TOKEN
 
-    _remote, shas = source
+    remote, shas = source
     url = git_http_server(gitops.bare)
-    args = deploy_args(gitops, shas[1], DIGEST_A, "--credentials-dir", str(token_dir))
+    args = deploy_args(gitops, remote, shas[1], DIGEST_A, "--credentials-dir", str(token_dir))
     args[args.index("--gitops-repo") + 1] = url
     result = run_cli(*args)
     assert result.code == 0, result.err
@@ -304,34 +423,47 @@ def test_a_secret_echoed_by_a_remote_is_masked(token_dir: Path) -> None:
     redact.forget_all()
 
 
-def test_the_commit_time_may_be_githubs_iso_timestamp(gitops, source) -> None:
-    _remote, shas = source
-    assert run_cli(*deploy_args(gitops, shas[2], DIGEST_B, "--source-time", "2023-11-15T00:16:40+02:00")).code == 0
-    assert record(gitops)["time"] == 1700000200
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-time", "2023-11-14T22:15:00Z"))
-    assert result.code == 0 and result.out.startswith("luban-step: Not deploying ")
-    refused = run_cli(*deploy_args(gitops, shas[0], DIGEST_A, "--source-time", "yesterday"))
-    assert refused.code == 2
-    assert refused.err.startswith("luban-step: error: --source-time 'yesterday' is not a commit time.")
-    assert run_cli(*deploy_args(gitops, shas[0], DIGEST_A, "--source-time", "")).code == 0  # unknown: deploys
-
-
 def test_a_kustomization_that_is_not_yaml_is_reported(gitops, source) -> None:
     commit(gitops.work, {PATH + "/kustomization.yaml": "images: [unclosed\n"}, "broken", 1_600_000_100)
     gitops.push()
-    _remote, shas = source
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A))
+    remote, shas = source
+    result = run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A))
     assert result.code == 3
     assert result.err.startswith("luban-step: error: kustomization.yaml in '%s' on branch 'main' cannot be "
                                  "edited: it is not valid YAML (" % PATH)
     assert result.err.endswith("Fix the file in the GitOps repository.\n")
 
 
-def test_a_source_dir_without_the_commit_is_reported(gitops, source, tmp_path: Path) -> None:
-    _remote, shas = source
+def test_a_source_repository_without_the_commit_is_reported(gitops, source, tmp_path: Path) -> None:
+    remote, shas = source
     other = make_remote(tmp_path, "other")
     commit(other.work, {"x": "y"}, "x", 1_700_000_000)
-    result = run_cli(*deploy_args(gitops, shas[1], DIGEST_A, "--source-dir", str(other.work)))
-    assert result.code == 3
-    assert result.err.startswith("luban-step: error: --source-dir '%s' does not hold the commit '%s'."
-                                 % (other.work, shas[1]))
+    other.push()
+    assert run_cli(*deploy_args(gitops, remote, shas[2], DIGEST_B)).code == 0
+    result = run_cli(*deploy_args(gitops, other, shas[1], DIGEST_A))
+    assert result.code == 4
+    assert result.err.startswith("luban-step: error: The commit '%s' could not be fetched from '%s': "
+                                 % (shas[1], other.url))
+
+
+def test_a_history_limit_that_is_not_a_number_is_refused(gitops, source) -> None:
+    remote, shas = source
+    result = run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A, "--history-limit", "all"))
+    assert result.code == 2
+    assert result.err == ("luban-step: error: --history-limit 'all' is not a number of commits. It bounds how much "
+                          "history deploy fetches to order two commits. Pass a whole number from 1 to 100000.\n")
+
+
+def test_the_source_history_holds_commits_only_where_the_server_filters(source, tmp_path: Path) -> None:
+    from luban_step.gitcmd import Git, git_env
+    from luban_step.history import SourceHistory
+
+    remote, shas = source
+    git(remote.bare, "config", "uploadpack.allowFilter", "true")  # as GitHub: partial clone served
+    work = tmp_path / "history"
+    work.mkdir()
+    history = SourceHistory(Git(work, git_env({}, "file")), remote.url, "refs/heads/main")
+    assert history.order(shas[2], shas[0]).verdict == "forward"
+    assert history.order(shas[0], shas[2]).verdict == "backwards"
+    kinds = {line.split()[1] for line in git(work, "cat-file", "--batch-all-objects", "--batch-check").splitlines()}
+    assert kinds == {"commit"}

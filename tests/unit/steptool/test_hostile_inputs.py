@@ -26,7 +26,7 @@ def command(option: str, value: str, tmp_path: Path) -> list[str]:
                    "--outputs": str(tmp_path / "out")},
         "deploy": {"--gitops-repo": "https://github.com/acme/gitops.git", "--gitops-branch": "main",
                    "--path": "apps/shop", "--image-name": "shop", "--image": IMAGE, "--source-repo": "acme/shop",
-                   "--source-sha": SHA, "--source-ref": "main"},
+                   "--source-sha": SHA, "--source-ref": "main", "--source-url": "https://github.com/acme/shop.git"},
         "status": {"--api-url": "https://api.github.com", "--repo": "acme/shop", "--sha": SHA, "--state": "success",
                    "--context": "luban-ci/build", "--description": "ok", "--target-url": "", "--token-file": str(token)},
         "digest": {"--report": str(tmp_path / "report.toml"), "--outputs": str(tmp_path / "out"),

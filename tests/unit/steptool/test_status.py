@@ -190,3 +190,21 @@ def test_status_unexpected_client_error(github, token_file: Path) -> None:
         "luban-step: error: GitHub answered 400 (Problems parsing JSON) for '%s/repos/acme/shop/statuses/%s', "
         "which the statuses API does not document for this call. Check --api-url points at the REST API root.\n"
         % (fake.url, SHA))
+
+
+def test_a_refused_deploy_shows_in_the_status_description(github, token_file: Path, tmp_path: Path) -> None:
+    # report passes deploy's DIR/outcome: the commit shows that it was built but not deployed.
+    fake = github()
+    outcome = tmp_path / "deploy" / "outcome"
+    outcome.parent.mkdir()
+    outcome.write_text("not deployed: the deployed 1a2b3c4d5e6f of refs/heads/main descends from it")
+    result = run_cli(*status_args(fake, token_file, **{"--description": "build Succeeded",
+                                                       "--description-file": str(outcome)}))
+    assert result.code == 0, result.err
+    assert json.loads(fake.requests[0]["body"])["description"] == (
+        "build Succeeded; not deployed: the deployed 1a2b3c4d5e6f of refs/heads/main descends from it")
+    # No deploy ran (a failed build, the pending hook, a pull request): the description stays.
+    missing = run_cli(*status_args(fake, token_file, **{"--description": "build Failed",
+                                                        "--description-file": str(tmp_path / "none")}))
+    assert missing.code == 0, missing.err
+    assert json.loads(fake.requests[1]["body"])["description"] == "build Failed"

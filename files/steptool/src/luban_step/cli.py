@@ -12,6 +12,7 @@ from luban_step.deploy import DeployRequest, deploy
 from luban_step.detect import DetectRequest, detect
 from luban_step.digest import DigestRequest, digest
 from luban_step.errors import Exit, StepError
+from luban_step.history import DEFAULT_LIMIT
 from luban_step.kubeapi import SERVICE_ACCOUNT_DIR
 from luban_step.status import StatusRequest, set_status
 from luban_step.supersede import SupersedeRequest, supersede
@@ -60,10 +61,15 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--source-repo", required=True, help="OWNER/NAME the image was built from")
     cmd.add_argument("--source-sha", required=True)
     cmd.add_argument("--source-ref", required=True, help="branch or tag of the source commit")
-    cmd.add_argument("--credentials-dir", help="mounted secret with 'token' or 'ssh-privatekey'")
-    cmd.add_argument("--source-dir", help="the source checkout: gives commit time and ancestry")
-    cmd.add_argument("--source-time",
-                     help="the source commit time: epoch seconds or ISO 8601 (head_commit.timestamp)")
+    cmd.add_argument("--credentials-dir", help="mounted secret with 'token' or 'ssh-privatekey' (GitOps)")
+    cmd.add_argument("--source-url", required=True,
+                     help="the source repository: its history orders the new and the deployed commit")
+    cmd.add_argument("--source-credentials-dir", help="mounted secret for --source-url (the checkout's)")
+    cmd.add_argument("--git-host", metavar="HOST[:PORT]",
+                     help="the configured git host: --source-url must name it")
+    cmd.add_argument("--history-limit", default=str(DEFAULT_LIMIT),
+                     help="commits of each history fetched at most to order two commits (default %(default)s)")
+    cmd.add_argument("--outputs", help="directory for DIR/result and DIR/outcome (the commit status reads it)")
 
     cmd = commands.add_parser("status", help="set a GitHub commit status")
     cmd.add_argument("--api-url", default="https://api.github.com")
@@ -74,6 +80,8 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--description", default="")
     cmd.add_argument("--target-url", default="")
     cmd.add_argument("--token-file", required=True)
+    cmd.add_argument("--description-file",
+                     help="appended to --description when it exists (deploy's DIR/outcome)")
 
     cmd = commands.add_parser("supersede", help="stop the older running Workflows of this run's lane")
     cmd.add_argument("--lane", required=True, help="the luban.ci/lane label value of this run")
@@ -98,14 +106,14 @@ def run(args: argparse.Namespace) -> str:
     if args.command == "deploy":
         return deploy(DeployRequest(
             args.gitops_repo, args.gitops_branch, args.path, args.image_name, args.image,
-            args.source_repo, args.source_sha, args.source_ref, args.credentials_dir,
-            args.source_dir, args.source_time), log=_say)
+            args.source_repo, args.source_sha, args.source_ref, args.source_url, args.credentials_dir,
+            args.source_credentials_dir, args.git_host, args.history_limit, args.outputs), log=_say)
     if args.command == "supersede":
         return supersede(SupersedeRequest(args.lane, args.workflow, args.workflow_created, args.namespace,
                                           args.service_account_dir), log=_say)
     return set_status(StatusRequest(
         args.api_url, args.repo, args.sha, args.state, args.context, args.description,
-        args.target_url, args.token_file), log=_say)
+        args.target_url, args.token_file, args.description_file), log=_say)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,8 @@
 A push race (another run pushed first) is resolved by replaying the edit on the new tip, up to
 ATTEMPTS times. A textual ``git rebase`` would conflict on the very lines both runs edit, and the
 backwards check must be made again against what the other run deployed — so each attempt fetches
-the tip, re-reads the record, decides, edits and pushes afresh (docs/decisions/0301-*).
+the tip, re-reads the record, decides, edits and pushes afresh (docs/decisions/0301-*). The order
+of two commits is their ancestry in the source repository (luban_step.history), never their dates.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import tempfile
 import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from luban_step import kustomization, validate
 from luban_step.credentials import git_auth
-from luban_step.errors import StepError, notice
+from luban_step.errors import StepError, notice, outcome
 from luban_step.gitcmd import Git, failure_detail, git_env
+from luban_step.history import DEFAULT_LIMIT, Order, SourceHistory
 from luban_step.kustomization import Deployed, KustomizationError
+from luban_step.outputs import write_outputs
 
 ATTEMPTS = 5
 FILE = "kustomization.yaml"
@@ -41,65 +43,30 @@ class DeployRequest:
     source_repo: str
     source_sha: str
     source_ref: str
+    source_url: str
     credentials_dir: str | None = None
-    source_dir: str | None = None
-    source_time: str | int | None = None
+    source_credentials_dir: str | None = None
+    git_host: str | None = None
+    history_limit: int = DEFAULT_LIMIT
+    outputs: str | None = None
 
 
-@dataclass(frozen=True)
-class Order:
-    verdict: str  # "same", "forward", "backwards" or "unknown"
-    why: str = ""
-
-
-Ancestry = Callable[[str, str], bool | None]  # (older?, newer?) -> True/False, None = cannot tell
+History = Callable[[str, str], Order]  # (new, deployed) -> where new stands
 Log = Callable[[str], None]
 
 
-def _utc(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def decide(recorded: Deployed | None, repo: str, ref: str, sha: str, history: History) -> Order:
+    """Is deploying ``sha`` a step forward from ``recorded`` for the same source ref?
 
-
-def decide(recorded: Deployed | None, repo: str, ref: str, sha: str, when: int | None,
-           ancestry: Ancestry) -> Order:
-    """Is deploying ``sha`` a step forward from ``recorded`` for the same source branch?
-
-    Rule (works with shallow clones): only a record of the same source repository and ref is
-    compared. Ancestry decides when the source checkout holds both commits; otherwise committer
-    times decide (an older commit time is backwards; equal times deploy, latest build wins);
-    without a time for the new commit the order is unknown and the deploy proceeds.
+    Only a record of the same source repository and ref is compared (another ref taking over a
+    path is a deliberate choice). Then the source history decides, by ancestry alone: commit
+    dates are never compared (docs/decisions/0301-*).
     """
     if recorded is None or recorded.repo != repo or recorded.ref != ref:
         return Order("forward")
     if recorded.sha == sha:
         return Order("same")
-    if ancestry(sha, recorded.sha):
-        return Order("backwards", "it descends from %s" % sha)
-    if ancestry(recorded.sha, sha):
-        return Order("forward")
-    if when is not None and recorded.time is not None:
-        if when < recorded.time:
-            return Order("backwards", "committed %s, after %s" % (_utc(recorded.time), _utc(when)))
-        return Order("forward")
-    return Order("unknown")
-
-
-def _source_facts(request: DeployRequest, sha: str, given_time: int | None,
-                  protocol_env: dict[str, str]) -> tuple[int | None, Ancestry]:
-    """Commit time of ``sha`` and an ancestry oracle, from the source checkout when given."""
-    if not request.source_dir:
-        return given_time, lambda older, newer: None
-    source = Git(Path(request.source_dir), protocol_env)
-    shown = source.run(["show", "-s", "--format=%ct", sha], "show (--source-dir)", check=False)
-    when = int(shown.stdout.strip()) if shown.returncode == 0 and shown.stdout.strip().isdigit() else None
-    if when is None:
-        raise StepError("source-commit-missing", path=request.source_dir, sha=sha)
-
-    def ancestry(older: str, newer: str) -> bool | None:
-        done = source.run(["merge-base", "--is-ancestor", older, newer], "merge-base", check=False)
-        return {0: True, 1: False}.get(done.returncode)  # 128: a commit is not in the (shallow) clone
-
-    return when if given_time is None else given_time, ancestry
+    return history(sha, recorded.sha)
 
 
 def _message(request: DeployRequest, sha: str, path: str, image: str) -> str:
@@ -116,6 +83,12 @@ def _message(request: DeployRequest, sha: str, path: str, image: str) -> str:
     ])
 
 
+def _report(request: DeployRequest, result: str, line: str) -> None:
+    """The outcome for the commit status (report reads DIR/outcome), when --outputs is given."""
+    if request.outputs:
+        write_outputs(request.outputs, {"result": result, "outcome": line})
+
+
 def deploy(request: DeployRequest, *, log: Log = lambda line: None,
            sleep: Callable[[float], None] = clock.sleep, attempts: int = ATTEMPTS,
            before_push: Callable[[int], None] = lambda attempt: None) -> str:
@@ -128,14 +101,21 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
     source_repo = validate.repo_slug(request.source_repo, "--source-repo")
     sha = validate.sha(request.source_sha, "--source-sha")
     ref = validate.ref_name(request.source_ref, "--source-ref")
-    given_time = validate.commit_time(request.source_time, "--source-time")
+    host = validate.git_host(request.git_host, "--git-host") if request.git_host else None
+    source_url = validate.git_url(request.source_url, "--source-url", host)
+    limit = validate.history_limit(request.history_limit, "--history-limit")
     image = repository + "@" + digest
 
     with tempfile.TemporaryDirectory(prefix="luban-step-") as scratch:
-        auth = git_auth(url, request.credentials_dir, Path(scratch))
-        when, ancestry = _source_facts(request, sha, given_time, git_env({}, "file"))
-        work = Path(scratch) / "gitops"
-        work.mkdir()
+        base = Path(scratch)
+        for part in ("gitops", "gitops-auth", "source", "source-auth"):
+            (base / part).mkdir()
+        auth = git_auth(url, request.credentials_dir, base / "gitops-auth")
+        source_auth = git_auth(source_url, request.source_credentials_dir, base / "source-auth")
+        history = SourceHistory(Git(base / "source", git_env(source_auth.env, source_url.scheme),
+                                    source_auth.check_refused),
+                                source_url.url, ref if ref.startswith("refs/") else "refs/heads/" + ref, limit)
+        work = base / "gitops"
         git = Git(work, git_env(auth.env, url.scheme), auth.check_refused)
         git.run(["init", "-q"], "init")
         git.run(["remote", "add", "origin", url.url], "remote add")
@@ -158,17 +138,26 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
             except KustomizationError as exc:
                 raise StepError("kustomization-invalid", path=path, branch=branch, reason=str(exc)) from None
             recorded = kustomization.records(data).get(name)
-            order = decide(recorded, source_repo, ref, sha, when, ancestry)
+            order = decide(recorded, source_repo, ref, sha, history.order)
             facts = dict(image=image, repo=source_repo, sha=sha, path=path, branch=branch)
+            refusal = dict(repo=source_repo, sha=sha, path=path, branch=branch, ref=ref, why=order.why,
+                           deployed=recorded.sha if recorded else "")
+            short = dict(deployed=refusal["deployed"][:12], ref=ref, limit=limit)
             if order.verdict == "backwards":
-                assert recorded is not None
-                return notice("refuse-backwards", repo=source_repo, sha=sha, path=path, branch=branch,
-                              deployed=recorded.sha, ref=ref, why=order.why)
+                _report(request, "refused", outcome("refuse-backwards", **short))
+                return notice("refuse-backwards", **refusal)
+            if order.verdict == "off-ref":
+                _report(request, "refused", outcome("refuse-off-ref", **short))
+                return notice("refuse-off-ref", **refusal)
+            if order.verdict == "unknown":
+                _report(request, "refused", outcome("deploy-order-unknown", **short))
+                raise StepError("deploy-order-unknown", sha=sha, deployed=refusal["deployed"], ref=ref, limit=limit)
             if order.verdict == "same" and recorded is not None and recorded.image == image:
+                _report(request, "already-deployed", outcome("already-deployed", path=path))
                 return notice("already-deployed", **facts)
-            if order.verdict == "unknown" and recorded is not None:
-                log(notice("order-unknown", sha=sha, deployed=recorded.sha, ref=ref))
-            record = Deployed(source_repo, ref, sha, when, image)
+            if order.verdict == "rewritten" and recorded is not None:
+                log(notice("deploy-rewritten", sha=sha, deployed=recorded.sha, ref=ref, why=order.why))
+            record = Deployed(source_repo, ref, sha, history.commit_time(sha), image)
             target.write_text(kustomization.render(text, kustomization.updated(data, name, repository, digest, record)),
                               encoding="utf-8")
             git.run(["add", "--", str(Path(path) / FILE)], "add")
@@ -176,6 +165,7 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
             before_push(attempt)
             pushed = git.run(["push", "--porcelain", "origin", "HEAD:refs/heads/" + branch], "push", check=False)
             if pushed.returncode == 0:
+                _report(request, "deployed", outcome("deployed", path=path))
                 return notice("deployed", **facts)
             report = pushed.stdout + "\n" + pushed.stderr
             if not _RACE.search(report):

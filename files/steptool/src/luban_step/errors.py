@@ -104,11 +104,10 @@ CATALOG: dict[str, Entry] = {
         "{option} {value} is not an accepted image repository: {why}. Pass a repository without "
         "tag or digest, for example quay.io/acme/shop.",
     ),
-    "invalid-time": Entry(
+    "invalid-history-limit": Entry(
         Exit.USAGE,
-        "{option} {value} is not a commit time. It orders deployments, so it must be exact. Pass "
-        "seconds since the epoch, or ISO 8601 with an offset such as the push payload's "
-        "head_commit.timestamp (2026-11-24T05:00:00+01:00); an empty value means unknown.",
+        "{option} {value} is not a number of commits. It bounds how much history deploy fetches to "
+        "order two commits. Pass a whole number from 1 to 100000.",
     ),
     "invalid-state": Entry(
         Exit.USAGE,
@@ -197,12 +196,6 @@ CATALOG: dict[str, Entry] = {
         Exit.CONFIG,
         "--source {path} is not a directory. detect reads the checkout written by "
         "'luban-step checkout'. Check that both steps mount the same volume at the same path.",
-    ),
-    "source-commit-missing": Entry(
-        Exit.CONFIG,
-        "--source-dir {path} does not hold the commit {sha}. The commit's time decides whether a "
-        "deploy moves forward, so it must come from the checkout of that commit. Pass the "
-        "directory written by 'luban-step checkout' for the same SHA, or leave --source-dir out.",
     ),
     "dest-not-empty": Entry(
         Exit.CONFIG,
@@ -311,6 +304,13 @@ CATALOG: dict[str, Entry] = {
         "The GitOps repository refused the push to {branch}: {detail}. Check that the "
         "credentials may push to that branch and that branch protection allows it.",
     ),
+    "deploy-order-unknown": Entry(
+        Exit.REMOTE,
+        "Cannot tell whether {sha} comes after the deployed {deployed} of {ref}: their histories "
+        "do not meet within the last {limit} commits of each. A deployment only moves forward along "
+        "the history of its ref, never by commit dates, so nothing was deployed. Run the deploy "
+        "again with a larger --history-limit, or push a commit that descends from the deployed one.",
+    ),
     "push-race-exhausted": Entry(
         Exit.REMOTE,
         "The push to {branch} was overtaken by other pushes {attempts} times in a row. Other "
@@ -390,8 +390,11 @@ NOTICES: dict[str, str] = {
     "refuse-backwards": "Not deploying {repo} at {sha} to {path} on {branch}: the deployed commit "
     "{deployed} of {ref} is newer ({why}). A deployment never moves backwards; the newer "
     "commit stays.",
-    "order-unknown": "Cannot tell whether {sha} is newer than the deployed {deployed} of {ref} "
-    "(no --source-dir or --source-time); deploying as the latest build.",
+    "refuse-off-ref": "Not deploying {repo} at {sha} to {path} on {branch}: {ref} was rewritten "
+    "and no longer holds it, and it is neither an ancestor nor a descendant of the deployed "
+    "{deployed}. What {ref} holds now deploys when it is built.",
+    "deploy-rewritten": "{ref} was force-pushed ({why}): the deployed {deployed} is no longer on it "
+    "and {sha} is; deploying {sha}.",
     "push-retry": "The push to {branch} was overtaken by another push; re-applying on the new "
     "tip (attempt {attempt} of {attempts}).",
     "status-set": "Set commit status {state} for {context} on {repo} at {sha}.",
@@ -407,10 +410,21 @@ NOTICES: dict[str, str] = {
 }
 
 
+# One-line outcomes of deploy for the commit status description (report appends DIR/outcome to
+# "build <phase>"; GitHub shows 140 characters). Values are abbreviated SHAs, refs and paths.
+OUTCOMES: dict[str, str] = {
+    "deployed": "deployed to {path}",
+    "already-deployed": "already deployed to {path}",
+    "refuse-backwards": "not deployed: the deployed {deployed} of {ref} descends from it",
+    "refuse-off-ref": "not deployed: {ref} was rewritten and no longer holds it",
+    "deploy-order-unknown": "not deployed: no common history with the deployed {deployed} within {limit} commits",
+}
+
+
 # Fields written by luban-step itself; every other field is quoted with shown().
 _TRUSTED = frozenset({"option", "why", "action", "code", "attempt", "attempts", "needed", "scheme", "message",
                       "delay", "state", "source", "verb", "count", "field", "table", "index", "kept", "dropped",
-                      "rule", "names"})
+                      "rule", "names", "limit"})
 # Remote or OS text: longer than an argument and still useful; made single-line, not quoted.
 _LONG = frozenset({"detail", "reason"})
 
@@ -451,3 +465,8 @@ class StepError(Exception):
 
 def notice(key: str, **fields: object) -> str:
     return _render(NOTICES[key], fields)
+
+
+def outcome(key: str, **fields: object) -> str:
+    """A deploy outcome for the commit status: plain values, single line, bounded."""
+    return OUTCOMES[key].format(**{name: shown(value, 80, quote=False) for name, value in fields.items()})

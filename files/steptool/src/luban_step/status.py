@@ -37,6 +37,7 @@ class StatusRequest:
     description: str
     target_url: str
     token_file: str
+    description_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,20 @@ def _detail(answer: Answer) -> str:
     return text
 
 
+def _description_file(path: str | None) -> str:
+    """What a step left for the status (deploy's outcome); nothing when it did not run."""
+    if not path:
+        return ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(1000)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise StepError("unreadable-file", option="--description-file", path=path,
+                        reason=exc.strerror or type(exc).__name__) from None
+
+
 def build(request: StatusRequest) -> tuple[str, dict[str, object]]:
     """Validate everything and return (url, JSON body) of the call."""
     api = validate.api_url(request.api_url, "--api-url")
@@ -86,12 +101,16 @@ def build(request: StatusRequest) -> tuple[str, dict[str, object]]:
     state = validate.state(request.state, "--state")
     context = validate.label(request.context, "--context")
     target = validate.target_url(request.target_url, "--target-url")
+    description = request.description
+    extra = _description_file(request.description_file)
+    if extra:
+        description = "%s; %s" % (description, extra) if description.strip() else extra
     owner, name = repo.split("/")
     url = "%s/repos/%s/%s/statuses/%s" % (api, quote(owner, safe=""), quote(name, safe=""), sha)
     body = {
         "state": state,
         "target_url": target or None,
-        "description": validate.description(request.description) or None,
+        "description": validate.description(description) or None,
         "context": context,
     }
     return url, body

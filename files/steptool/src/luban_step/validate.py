@@ -299,23 +299,12 @@ def is_digest(value: str) -> bool:
     return bool(_DIGEST.fullmatch(value))
 
 
-def commit_time(value: str | int | None, option: str) -> int | None:
-    """Epoch seconds, or ISO 8601 with an offset as GitHub's push payload gives it
-    (head_commit.timestamp). Empty means unknown, so a template may pass a field some events lack.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, int):
-        return value
-    if value.isascii() and value.isdigit() and len(value) <= 12:
-        return int(value)
-    try:
-        moment = datetime.fromisoformat(value) if len(value) <= 40 else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise StepError("invalid-time", option=option, value=value)
-    return int(moment.timestamp())
+def history_limit(value: int | str, option: str) -> int:
+    """How many commits of each history deploy may fetch to order two commits: 1 to 100000."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= 6 and 1 <= int(text) <= 100_000):
+        raise StepError("invalid-history-limit", option=option, value=text)
+    return int(text)
 
 
 def lane(value: str, option: str) -> str:
