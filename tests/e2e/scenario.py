@@ -195,7 +195,7 @@ def latency(wf: dict, delivered: float, answered: float) -> dict[str, float]:
             split[name] = steps[name][1] - steps[name][0]
     split["argocd_sync_and_rollout"] = answered - deploy_end
     split["total"] = answered - delivered
-    return {k: round(v, 1) for k, v in split.items()}
+    return {k: round(max(v, 0.0), 1) for k, v in split.items()}  # 1 s timestamps can make a tiny stage negative
 
 
 def _final(env: Env, push: Push) -> list[dict] | None:
