@@ -140,7 +140,9 @@ def test_every_sensor_filter_regex_is_anchored_and_filters_on_the_body_event(doc
         for f in dep["filters"]["data"]:
             if f["type"] == "string":
                 for value in f["value"]:
-                    assert value.startswith("^") and value.endswith("$"), (dep["name"], f["path"], value)
+                    # Anchored; a leading flag group such as (?i) is allowed before the anchor.
+                    assert re.sub(r"^\(\?[a-z]+\)", "", value).startswith("^") and value.endswith("$"), (
+                        dep["name"], f["path"], value)
                     re.compile(value)
     for trig in sensor["triggers"]:
         assert trig["template"]["conditions"] in {d["name"] for d in sensor["dependencies"]}
