@@ -14,6 +14,8 @@ import scenario
 ROOT = Path(__file__).resolve().parents[2]
 APP = "web-flask"
 STALE = "uv.lock is out of date with pyproject.toml"
+# Every scenario pushes the whole example app (plus its change), so none inherits another's state.
+EXAMPLE = ROOT / "examples" / APP
 
 
 def _marker_files(marker: str) -> dict[str, str]:
@@ -30,7 +32,7 @@ def _stop(env, name: str) -> None:
 
 
 def test_a_stale_lock_fails_with_the_buildpacks_message_and_deploys_nothing(env) -> None:
-    _p, good = scenario.deploy(env, APP, tree=ROOT / "examples" / APP, files=_marker_files(uuid.uuid4().hex[:8]),
+    _p, good = scenario.deploy(env, APP, tree=EXAMPLE, files=_marker_files(uuid.uuid4().hex[:8]),
                                message="scenario 3 baseline")
     assert good.phase == "Succeeded", good.logs[-6000:]
     gitops_before = env.git.tip(e2e.GITOPS)
@@ -53,6 +55,7 @@ def test_a_pull_request_builds_to_the_pr_repository_and_never_deploys(env) -> No
     full_name = "%s/%s" % (e2e.OWNER, APP)
     work = env.git.work_copy(full_name, env.work / "pr-src")
     base = env.git.tip(full_name)
+    work.copy_tree(EXAMPLE)  # whatever an earlier scenario left on main (a stale lock) is replaced
     work.write(_marker_files("pr-" + uuid.uuid4().hex[:8]))
     work.commit("scenario 4 pull request")
     work.push("feature/e2e-pr")
@@ -77,6 +80,7 @@ def test_a_redelivery_creates_no_second_workflow_and_bad_signatures_none(env) ->
     scenario.ensure_gitops(env, APP)
     full_name = "%s/%s" % (e2e.OWNER, APP)
     work = env.git.work_copy(full_name, env.work / "dedup-src")
+    work.copy_tree(EXAMPLE)
     work.write(_marker_files("dedup-" + uuid.uuid4().hex[:8]))
     work.commit("scenario 5")
     before = work.push()
@@ -104,7 +108,7 @@ def test_a_newer_push_stops_the_older_run_and_is_deployed(env) -> None:
     scenario.ensure_gitops(env, APP)
     scenario.ensure_application(env, APP)
     older_marker, newer_marker = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
-    _w1, older = scenario.push_app(env, APP, files=_marker_files(older_marker), message="scenario 6 older")
+    _w1, older = scenario.push_app(env, APP, tree=EXAMPLE, files=_marker_files(older_marker), message="scenario 6 older")
     older_wf = scenario.find_workflow(env, older.sha)
     _w2, newer = scenario.push_app(env, APP, files=_marker_files(newer_marker), message="scenario 6 newer")
     newer_wf = scenario.find_workflow(env, newer.sha)

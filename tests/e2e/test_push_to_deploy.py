@@ -67,7 +67,8 @@ def test_a_second_commit_deploys_its_new_digest(env) -> None:
     _push1, first = scenario.deploy(env, APP, tree=ROOT / "examples" / APP, files=_app_py(first_marker),
                                     message="scenario 2 first " + first_marker)
     assert first.phase == "Succeeded", first.logs[-6000:]
-    _push2, second = scenario.deploy(env, APP, files=_app_py(second_marker), message="scenario 2 second " + second_marker)
+    _push2, second = scenario.deploy(env, APP, tree=ROOT / "examples" / APP, files=_app_py(second_marker),
+                                     message="scenario 2 second " + second_marker)
     assert second.phase == "Succeeded", second.logs[-6000:]
     assert second.image != first.image
     assert json.loads(second.answer["body"])["message"] == "hello from luban-ci " + second_marker
