@@ -58,9 +58,10 @@ def test_a_pull_request_builds_to_the_pr_repository_and_never_deploys(env) -> No
     work.copy_tree(EXAMPLE)  # whatever an earlier scenario left on main (a stale lock) is replaced
     work.write(_marker_files("pr-" + uuid.uuid4().hex[:8]))
     work.commit("scenario 4 pull request")
-    work.push("feature/e2e-pr")
+    branch = "feature/e2e-pr-" + uuid.uuid4().hex[:8]  # a new pull request each run
+    work.push(branch)
     head = work.head()
-    payload = e2e.pull_request_payload(env.git, full_name, 7, "feature/e2e-pr", head, base)
+    payload = e2e.pull_request_payload(env.git, full_name, 7, branch, head, base)
     d = env.webhook.post(e2e.delivery("pull_request", payload, env.secret))
     assert d.status == 200, d.answer
     wf = scenario.find_workflow(env, head["sha"], kind="pr")
