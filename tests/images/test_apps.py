@@ -64,16 +64,29 @@ def _sh(engine, image: str, script: str, user: str | None = None) -> tuple[int, 
     return code, out
 
 
-def test_run_user_cannot_modify_the_app_or_its_layers(built, engine):
-    image = built["web-flask"].image
+# Run as the image's own user: try to create a file and a directory in every directory of the app
+# and of the buildpacks' layers (the app dir itself included), and to change the app's files.
+_WRITE_PROBE = r"""
+id -u
+find /workspace /layers -xdev -type d -exec sh -c 'for d; do echo DIR
+  touch "$d/.luban-probe" 2>/dev/null && echo "CREATED-FILE $d"
+  mkdir "$d/.luban-probe-dir" 2>/dev/null && echo "CREATED-DIR $d"; done' sh {} +
+find /workspace -xdev -type f -exec sh -c 'for f; do (: >> "$f") 2>/dev/null && echo "MODIFIED $f"; done' sh {} +
+echo END
+"""
+
+
+@pytest.mark.parametrize("name", ["web-flask", "requirements-web"])
+def test_run_user_cannot_create_or_modify_anything_in_the_app_or_its_layers(name, built, engine):
+    image = built[name].image
     engine.images.pull(image)
-    code, out = _sh(engine, image, "id -u; touch /workspace/app.py && echo WROTE-APP; "
-                                   "for d in /layers/*/*/; do touch \"$d/x\" 2>/dev/null && echo WROTE-LAYER $d; done; "
-                                   "ls -d /layers/*/*/ | wc -l")
-    lines = out.split()
-    assert code == 0 or "WROTE" not in out
-    assert "WROTE-APP" not in out and "WROTE-LAYER" not in out, out
-    assert int(lines[0]) > 0 and int(lines[-1]) > 0, out
+    code, out = _sh(engine, image, _WRITE_PROBE)
+    lines = out.split("\n")
+    assert "END" in lines, out  # the probe ran to its end
+    assert int(lines[0]) > 0, out  # not root
+    written = [line for line in lines if line.startswith(("CREATED", "MODIFIED"))]
+    assert written == [], out
+    assert lines.count("DIR") > 20, out  # /workspace and every layer directory were tried
 
 
 def test_no_setuid_or_setgid_file_in_the_app_image(built, engine):

@@ -20,6 +20,7 @@ from .errors import BuildpackError
 from .layers import Layer, change_reason, reuse_or_reset
 from .log import Logger
 from .package_manager import Manager, Project, detect_project
+from .permissions import drop_shared_write
 from .processes import collect
 from .python_version import PythonRequest, resolve
 
@@ -307,6 +308,15 @@ def write_processes(ctx: Context, project: Project) -> None:
     launch.write_text(tomlw.dumps({"processes": [p.to_toml() for p in processes]}), encoding="utf-8")
 
 
+def lock(ctx: Context) -> None:
+    """No group or other write permission on the app or the launch layers built now (a kept
+    layer's files are not here: they were locked when they were built)."""
+    roots = [ctx.app_dir] + [p for p in (ctx.layers_dir / "python", ctx.layers_dir / "venv") if p.is_dir()]
+    changed = sum(drop_shared_write(root) for root in roots)
+    ctx.log.step(f"Removed group and other write permission from {changed} paths"
+                 if changed else "Nothing was writable by group or others")
+
+
 def run(ctx: Context) -> None:
     log = ctx.log
     log.header("luban/python-uv")
@@ -341,3 +351,5 @@ def run(ctx: Context) -> None:
             install_runtime(ctx, project, uv_bin, uv_version, version, py_env, dep_env)
     with log.section("Writing the processes"):
         write_processes(ctx, project)
+    with log.section("Making the app and its layers read-only for the run user"):
+        lock(ctx)

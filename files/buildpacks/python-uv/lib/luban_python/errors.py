@@ -194,6 +194,13 @@ CATALOG: dict[str, Message] = {
         "The downloaded {file} has sha256 {actual}, but the index lists {expected}. The download was "
         "damaged or tampered with, so it is not used. Retry; if it persists, check the index.",
     ),
+    "lock_failed": Message(
+        "{path} cannot be made read-only for the run user",
+        "Removing group and other write permission from {path} failed ({detail}). The image's run "
+        "user shares the build user's group, so a writable file or directory there would let the "
+        "running app change or add code. Check that the app's files belong to the build user "
+        "(CNB_USER_ID): pack and the luban-ci pipeline hand them over that way.",
+    ),
 }
 
 WARNINGS: dict[str, Message] = {
