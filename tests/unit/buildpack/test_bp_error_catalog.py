@@ -116,21 +116,27 @@ CASES = {
         {},
         "Python 3.9.18 has reached end of life: Python 3.9 stopped receiving security fixes on 2025-10-31, so "
         "images built on it would ship known vulnerabilities. Upgrade the app to a supported version (3.11, "
-        "3.12, 3.13, 3.14) and update .python-version.",
+        "3.12, 3.13, 3.14) and update .python-version. To build it anyway while you upgrade, set "
+        "BP_PYTHON_ALLOW_END_OF_LIFE=true in the build environment (project.toml [[io.buildpacks.build.env]], or "
+        "pack build --env); every build then warns.",
     ),
     "end-of-life 3.10": (
         {"requirements.txt": "idna\n", ".python-version": "3.10\n"},
         {},
         "Python 3.10 has reached end of life: Python 3.10 stopped receiving security fixes on 2026-10-31, so "
         "images built on it would ship known vulnerabilities. Upgrade the app to a supported version (3.11, "
-        "3.12, 3.13, 3.14) and update .python-version.",
+        "3.12, 3.13, 3.14) and update .python-version. To build it anyway while you upgrade, set "
+        "BP_PYTHON_ALLOW_END_OF_LIFE=true in the build environment (project.toml [[io.buildpacks.build.env]], or "
+        "pack build --env); every build then warns.",
     ),
     "end-of-life 2.7": (
         {"requirements.txt": "idna\n", ".python-version": "2.7.18\n"},
         {},
         "Python 2.7.18 has reached end of life: Python 2.7 stopped receiving security fixes on or before "
         "2023-06-27, so images built on it would ship known vulnerabilities. Upgrade the app to a supported "
-        "version (3.11, 3.12, 3.13, 3.14) and update .python-version.",
+        "version (3.11, 3.12, 3.13, 3.14) and update .python-version. To build it anyway while you upgrade, set "
+        "BP_PYTHON_ALLOW_END_OF_LIFE=true in the build environment (project.toml [[io.buildpacks.build.env]], or "
+        "pack build --env); every build then warns.",
     ),
     "unknown release line": (
         {"requirements.txt": "idna\n", ".python-version": "3.99\n"},

@@ -208,3 +208,56 @@ def test_a_layer_with_files_present_is_never_kept(make_context, capsys) -> None:
     runtime(ctx, FakeUv())
     assert "Building the venv layer: its files were restored from a cache" in capsys.readouterr().out
     assert not (ctx.layers_dir / "venv" / "unexpected").exists()
+
+
+# --- unpinned dependencies: the venv is kept while the file is unchanged, and the log says so ---
+
+
+def _flat_warning(out: str) -> str:
+    return " ".join(" ".join(line.lstrip("! ") for line in out.splitlines() if line.startswith("!")).split())
+
+
+def test_an_unpinned_requirements_file_states_the_rule_when_built_and_warns_when_kept(make_context, capsys) -> None:
+    ctx = make_context({"requirements.txt": "idna>=3\n", ".python-version": "3.12.1\n"})
+    runtime(ctx, FakeUv())
+    assert ("  - requirements.txt does not pin every dependency: resolving them now; later builds keep this venv, "
+            "unpinned versions included, until requirements.txt changes") in capsys.readouterr().out
+    after_export(ctx.layers_dir)
+    runtime(ctx, FakeUv())
+    out = capsys.readouterr().out
+    assert "Keeping the venv layer of the previous image" in out
+    assert _flat_warning(out) == (
+        "WARNING: Kept the venv of the previous image: requirements.txt is unchanged, so its unpinned dependencies "
+        "were not updated requirements.txt does not pin every dependency to one version (==), so resolving it "
+        "again could install newer releases. The buildpack resolves the dependencies only when requirements.txt "
+        "changes (or the Python version, uv or the buildpack do); until then every build keeps the versions "
+        "resolved when this venv was built. Pin them (uv pip compile, or a uv.lock), change requirements.txt, or "
+        "build once without the previous image (pack build --clear-cache) to pick up new releases.")
+
+
+def test_a_pinned_requirements_file_keeps_its_venv_without_a_warning(make_context, capsys) -> None:
+    ctx = make_context(APP)  # idna==3.10
+    runtime(ctx, FakeUv())
+    after_export(ctx.layers_dir)
+    capsys.readouterr()
+    runtime(ctx, FakeUv())
+    out = capsys.readouterr().out
+    assert "Keeping the venv layer" in out and "WARNING" not in out and "does not pin" not in out
+
+
+def test_which_requirements_files_pin_every_dependency() -> None:
+    from luban_python.package_manager import requirements_pinned
+
+    assert requirements_pinned("# app\nidna==3.10\nFlask[async]==3.0.3 ; python_version >= '3.11'\n\n")
+    assert requirements_pinned("--index-url https://pypi.example/simple\nidna===3.10 \\\n    --hash=sha256:abc\n")
+    assert requirements_pinned("")
+    for unpinned in ("idna\n", "idna>=3\n", "idna==3.*\n", "idna~=3.10\n", "-r base.txt\nidna==3.10\n",
+                     "-e .\n", "idna @ https://example.org/idna.whl\n", "idna==3.10,!=3.9\n"):
+        assert not requirements_pinned(unpinned), unpinned
+
+
+def test_an_unlocked_pyproject_is_never_pinned(tmp_path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "a"\nversion = "1"\ndependencies = ["idna==3.10"]\n')
+    assert detect_project(tmp_path).pinned is False
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    assert detect_project(tmp_path).pinned is True

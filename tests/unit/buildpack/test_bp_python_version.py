@@ -57,3 +57,55 @@ def test_requires_python_picks_the_newest_allowed_line(tmp_path: Path) -> None:
 def test_default_is_used_and_flagged_when_nothing_is_requested(tmp_path: Path) -> None:
     request, defaulted = resolve(tmp_path, None, TODAY)
     assert (str(request), defaulted) == ("3.13", True)
+
+
+# --- end of life: refused by date, unless the build env overrides it (decision 0003) -----------
+
+
+@pytest.mark.parametrize("value", ["true", "TRUE", "1", "yes"])
+def test_an_end_of_life_line_builds_when_the_build_env_allows_it(value: str, make_context, capsys) -> None:
+    from luban_python.build import preflight, warn_python
+
+    ctx = make_context({"requirements.txt": "idna\n", ".python-version": "3.10\n"},
+                       {"BP_PYTHON_ALLOW_END_OF_LIFE": value})
+    _project, request, defaulted = preflight(ctx)
+    assert str(request) == "3.10"
+    capsys.readouterr()
+    warn_python(ctx, request, defaulted)
+    out = capsys.readouterr().out
+    assert "! WARNING: Python 3.10 has reached end of life: building anyway because BP_PYTHON_ALLOW_END_OF_LIFE is set" in out
+    body = " ".join(line.lstrip("! ") for line in out.splitlines()[3:] if line.startswith("!"))
+    assert " ".join(body.split()) == (
+        "Python 3.10 stopped receiving security fixes on 2026-10-31. This image ships a Python with known, "
+        "unfixable vulnerabilities, and every build of it will say so. Upgrade the app to a supported version "
+        "(3.11, 3.12, 3.13, 3.14), update .python-version, and remove BP_PYTHON_ALLOW_END_OF_LIFE from the build "
+        "environment.")
+
+
+@pytest.mark.parametrize("value", ["", "false", "0", "no", "ture"])
+def test_anything_else_keeps_the_refusal(value: str, make_context) -> None:
+    from luban_python.build import preflight
+    from luban_python.errors import BuildpackError
+
+    ctx = make_context({"requirements.txt": "idna\n", ".python-version": "3.9\n"},
+                       {"BP_PYTHON_ALLOW_END_OF_LIFE": value})
+    with pytest.raises(BuildpackError) as raised:
+        preflight(ctx)
+    assert raised.value.key == "python_version_eol"
+
+
+def test_the_override_lets_requires_python_choose_an_end_of_life_line(tmp_path: Path) -> None:
+    request, _unused = resolve(tmp_path, "<3.11", TODAY, allow_eol=True)
+    assert str(request) == "3.10"
+    request, _unused = resolve(tmp_path, ">=3.11", TODAY, allow_eol=True)
+    assert str(request) == "3.13"  # the default stays the default
+
+
+def test_a_supported_line_never_warns_about_end_of_life(make_context, capsys) -> None:
+    from luban_python.build import preflight, warn_python
+
+    ctx = make_context({"requirements.txt": "idna\n", ".python-version": "3.12\n"},
+                       {"BP_PYTHON_ALLOW_END_OF_LIFE": "true"})
+    _project, request, defaulted = preflight(ctx)
+    warn_python(ctx, request, defaulted)
+    assert "end of life" not in capsys.readouterr().out

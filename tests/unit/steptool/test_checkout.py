@@ -147,7 +147,7 @@ def test_an_invalid_git_host_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_redirect_to_another_host_gets_no_token(tmp_path: Path, token_dir: Path, git_http_server,
-                                                   redirecting_server) -> None:
+                                                  redirecting_server) -> None:
     # The configured host answers with a redirect to another host that asks for credentials: git
     # follows it and asks for the token there; the askpass program answers only the configured host.
     remote, first, _second = _source(tmp_path)

@@ -97,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> str:
     if args.command == "checkout":
         return checkout(CheckoutRequest(args.repo_url, args.revision, args.dest, args.credentials_dir,
-                                         args.git_host))
+                                        args.git_host))
     if args.command == "detect":
         return detect(DetectRequest(args.source, args.app_path, args.registry, args.outputs, args.prepare_dir,
                                     args.build_env), log=_say)

@@ -22,7 +22,7 @@ from .log import Logger
 from .package_manager import Manager, Project, detect_project
 from .permissions import drop_shared_write
 from .processes import collect
-from .python_version import PythonRequest, resolve
+from .python_version import ALLOW_EOL_VAR, PythonRequest, allow_eol, end_of_life, resolve, supported_minors
 
 try:
     from . import tomlw
@@ -87,9 +87,20 @@ def preflight(ctx: Context) -> tuple[Project, PythonRequest, bool]:
         content = runtime_txt.read_text(encoding="utf-8", errors="replace").strip()
         raise BuildpackError("runtime_txt_present", content=repr(content))
     project = detect_project(ctx.app_dir)
-    request, defaulted = resolve(ctx.app_dir, project.requires_python, ctx.today)
+    request, defaulted = resolve(ctx.app_dir, project.requires_python, ctx.today, allow_eol(ctx.env))
     collect(ctx.app_dir, project.scripts)  # a malformed Procfile fails now, not after the install
     return project, request, defaulted
+
+
+def warn_python(ctx: Context, request: PythonRequest, defaulted: bool) -> None:
+    """The warnings about the chosen Python: an unpinned default, an allowed end-of-life line."""
+    if defaulted:
+        ctx.log.warning("python_version_default", version=str(request))
+    eol = end_of_life(request, ctx.today)
+    if eol is not None:  # preflight let it through: the build env allows it
+        ctx.log.warning("python_version_eol_allowed", version=str(request), minor=request.minor_str, eol=eol,
+                        var=ALLOW_EOL_VAR, source=request.source,
+                        supported=", ".join(f"{a}.{b}" for a, b in supported_minors(ctx.today)))
 
 
 def remove_uv_bookkeeping(directory: Path) -> None:
@@ -280,6 +291,8 @@ def install_runtime(ctx: Context, project: Project, uv_bin: Path, uv_version: st
         for layer, metadata in ((python, python_meta), (venv, venv_meta)):
             ctx.log.step(f"Keeping the {layer.name} layer of the previous image (same {', '.join(LABELS.get(k, k) for k in metadata)})")
             layer.write(metadata)
+        if not project.pinned:
+            ctx.log.warning("unpinned_venv_kept", file=project.inputs[0])
         return
     if python_reason is None:
         python_reason = "the venv is rebuilt and needs it (the previous image's layer is not restored)"
@@ -287,6 +300,10 @@ def install_runtime(ctx: Context, project: Project, uv_bin: Path, uv_version: st
     python.write(python_meta)
     sbom.write(ctx.layers_dir, python.name, sbom.python_sbom(version))
     ctx.log.step(f"Building the venv layer: {venv_reason or 'CPython was reinstalled'}")
+    if not project.pinned:
+        file = project.inputs[0]
+        ctx.log.step(f"{file} does not pin every dependency: resolving them now; later builds keep this venv, "
+                     f"unpinned versions included, until {file} changes")
     install_dependencies(ctx, project, uv_bin, interpreter, venv, cache, env)
     venv.write(venv_meta)
     document = sbom.venv_sbom(venv.path, project.pyproject.get("project", {}).get("name", ctx.app_dir.name))
@@ -324,8 +341,7 @@ def run(ctx: Context) -> None:
         project, request, defaulted = preflight(ctx)
         log.step(f"Package manager: uv with {project.manager.value}")
         log.step(f"Python {request} requested by {request.source}")
-        if defaulted:
-            log.warning("python_version_default", version=str(request))
+        warn_python(ctx, request, defaulted)
         if (ctx.app_dir / ".venv").exists():
             log.warning("venv_committed")
     with Secrets(find_bindings(ctx.platform_dir, ctx.env)) as secrets:

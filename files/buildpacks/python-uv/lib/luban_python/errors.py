@@ -96,7 +96,8 @@ CATALOG: dict[str, Message] = {
         "Python {version} has reached end of life",
         "Python {minor} stopped receiving security fixes on {eol}, so images built on it would ship "
         "known vulnerabilities. Upgrade the app to a supported version ({supported}) and update "
-        "{source}.",
+        "{source}. To build it anyway while you upgrade, set {var}=true in the build environment "
+        "(project.toml [[io.buildpacks.build.env]], or pack build --env); every build then warns.",
     ),
     "python_version_unknown_minor": Message(
         "Python {version} is not a known CPython release line",
@@ -204,10 +205,24 @@ CATALOG: dict[str, Message] = {
 }
 
 WARNINGS: dict[str, Message] = {
+    "python_version_eol_allowed": Message(
+        "Python {version} has reached end of life: building anyway because {var} is set",
+        "Python {minor} stopped receiving security fixes on {eol}. This image ships a Python with known, "
+        "unfixable vulnerabilities, and every build of it will say so. Upgrade the app to a supported "
+        "version ({supported}), update {source}, and remove {var} from the build environment.",
+    ),
     "unlocked_dependencies": Message(
         "No uv.lock: the build is not reproducible",
         "pyproject.toml has no uv.lock next to it, so the dependencies are resolved now and every "
         "build may install different versions. Run `uv lock` and commit uv.lock.",
+    ),
+    "unpinned_venv_kept": Message(
+        "Kept the venv of the previous image: {file} is unchanged, so its unpinned dependencies were not updated",
+        "{file} does not pin every dependency to one version (==), so resolving it again could install newer "
+        "releases. The buildpack resolves the dependencies only when {file} changes (or the Python version, "
+        "uv or the buildpack do); until then every build keeps the versions resolved when this venv was "
+        "built. Pin them (uv pip compile, or a uv.lock), change {file}, or build once without the previous "
+        "image (pack build --clear-cache) to pick up new releases.",
     ),
     "no_processes": Message(
         "No process types found",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +22,41 @@ class Manager(enum.Enum):
     REQUIREMENTS = "requirements.txt"
 
 
+# One requirement pinned to one version: name[extras]==version (or ===), optional marker.
+_PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,\s-]*\])?\s*===?\s*[A-Za-z0-9.+!_-]+\s*(;.*)?$")
+# Options that only say where packages come from; any other option (-r, -c, -e, ...) may bring
+# requirements this file does not show.
+_SOURCE_OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host",
+                   "--no-binary", "--only-binary", "--prefer-binary", "--require-hashes", "--pre", "--no-index")
+
+
+def requirements_pinned(text: str) -> bool:
+    """Whether every requirement of a requirements.txt is pinned to one version (==, ===), so a
+    new resolution installs exactly the same versions."""
+    logical = text.replace("\\\n", " ")
+    for raw in logical.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if not line:
+            continue
+        if line.startswith("-"):
+            if line.split()[0].split("=")[0] not in _SOURCE_OPTIONS:
+                return False
+            continue
+        requirement = line.split(" --hash")[0].strip()
+        if not _PINNED.match(requirement):
+            return False
+    return True
+
+
 @dataclass(frozen=True)
 class Project:
     manager: Manager
     pyproject: dict[str, Any]
     # The files whose content decides the venv (reuse key).
     inputs: tuple[str, ...]
+    # Whether those files pin every dependency to one version (uv.lock, or a fully pinned
+    # requirements.txt): a kept venv then holds exactly what a new resolution would install.
+    pinned: bool = True
 
     @property
     def requires_python(self) -> str | None:
@@ -83,7 +113,8 @@ def detect_project(app_dir: Path) -> Project:
         check_lock(app_dir)
         return Project(Manager.UV_LOCKED, pyproject, ("pyproject.toml", "uv.lock"))
     if has_project:
-        return Project(Manager.UV_UNLOCKED, pyproject, ("pyproject.toml",))
+        return Project(Manager.UV_UNLOCKED, pyproject, ("pyproject.toml",), pinned=False)
     if has_requirements:
-        return Project(Manager.REQUIREMENTS, pyproject, ("requirements.txt",))
+        text = (app_dir / "requirements.txt").read_text(encoding="utf-8", errors="replace")
+        return Project(Manager.REQUIREMENTS, pyproject, ("requirements.txt",), pinned=requirements_pinned(text))
     raise BuildpackError("no_package_manager")

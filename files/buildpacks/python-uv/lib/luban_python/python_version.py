@@ -23,6 +23,8 @@ EOL_DATES: dict[tuple[int, int], datetime.date] = {
     (3, 14): datetime.date(2030, 10, 31),
 }
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+# Build env override of the end-of-life refusal (decision 0003): the build goes on, loudly.
+ALLOW_EOL_VAR = "BP_PYTHON_ALLOW_END_OF_LIFE"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,21 @@ class PythonRequest:
 
 def supported_minors(today: datetime.date) -> list[tuple[int, int]]:
     return sorted(m for m, eol in EOL_DATES.items() if eol >= today)
+
+
+def allow_eol(env: dict[str, str]) -> bool:
+    """Whether the build env overrides the end-of-life refusal: true, 1 or yes (any case)."""
+    return env.get(ALLOW_EOL_VAR, "").strip().lower() in ("true", "1", "yes")
+
+
+def end_of_life(request: PythonRequest, today: datetime.date) -> str | None:
+    """The end-of-support date of a line already past it (as the messages show it), else None."""
+    key = (request.major, request.minor)
+    oldest = min(EOL_DATES)
+    if key < oldest:
+        return f"or before {EOL_DATES[oldest].isoformat()}"
+    eol = EOL_DATES.get(key)
+    return eol.isoformat() if eol is not None and eol < today else None
 
 
 def _fmt(minors: list[tuple[int, int]]) -> str:
@@ -76,28 +93,25 @@ def _invalid_reason(text: str) -> str:
     return f"\"{text}\" is not of that form"
 
 
-def request_from_string(text: str, source: str, today: datetime.date) -> PythonRequest:
+def request_from_string(text: str, source: str, today: datetime.date, allow_eol: bool = False) -> PythonRequest:
     match = _VERSION.match(text)
     if not match:
         raise BuildpackError("python_version_file_invalid", version=text, reason=_invalid_reason(text))
     major, minor = int(match.group(1)), int(match.group(2))
     patch = int(match.group(3)) if match.group(3) is not None else None
     request = PythonRequest(major, minor, patch, source)
-    check_supported(request, today)
+    check_supported(request, today, allow_eol)
     return request
 
 
-def check_supported(request: PythonRequest, today: datetime.date) -> None:
-    key = (request.major, request.minor)
+def check_supported(request: PythonRequest, today: datetime.date, allow_eol: bool = False) -> None:
+    """Refuses unknown lines, and lines past their end of life unless the build env allows them."""
     params = {"version": str(request), "minor": request.minor_str, "supported": _fmt(supported_minors(today)), "source": request.source}
-    oldest = min(EOL_DATES)
-    if key < oldest:
-        raise BuildpackError("python_version_eol", eol=f"or before {EOL_DATES[oldest].isoformat()}", **params)
-    eol = EOL_DATES.get(key)
-    if eol is None:
+    eol = end_of_life(request, today)
+    if eol is None and (request.major, request.minor) not in EOL_DATES:
         raise BuildpackError("python_version_unknown_minor", **params)
-    if eol < today:
-        raise BuildpackError("python_version_eol", eol=eol.isoformat(), **params)
+    if eol is not None and not allow_eol:
+        raise BuildpackError("python_version_eol", eol=eol, var=ALLOW_EOL_VAR, **params)
 
 
 # --- requires-python: a small PEP 440 subset (release versions only), enough to pick a line ---
@@ -143,22 +157,24 @@ def minor_allowed(spec: str, minor: tuple[int, int]) -> bool:
     return any(satisfies(spec, minor + (patch,)) for patch in range(100))
 
 
-def resolve(app_dir: Path, requires_python: str | None, today: datetime.date) -> tuple[PythonRequest, bool]:
-    """The requested Python and whether it is the unpinned default (for a warning)."""
+def resolve(app_dir: Path, requires_python: str | None, today: datetime.date,
+            allow_eol: bool = False) -> tuple[PythonRequest, bool]:
+    """The requested Python and whether it is the unpinned default (for a warning). With
+    ``allow_eol`` end-of-life lines are accepted (the caller warns)."""
     version_file = app_dir / ".python-version"
     if version_file.is_file():
         raw = version_file.read_bytes().decode("utf-8", errors="replace")
         text = parse_python_version_file(raw)
         if text is None:
             raise BuildpackError("python_version_file_empty", default=f"{DEFAULT_MINOR[0]}.{DEFAULT_MINOR[1]}")
-        request = request_from_string(text, ".python-version", today)
+        request = request_from_string(text, ".python-version", today, allow_eol)
         if requires_python:
             exact = (request.major, request.minor) + ((request.patch,) if request.patch is not None else ())
             ok = satisfies(requires_python, exact) if request.patch is not None else minor_allowed(requires_python, exact)
             if not ok:
                 raise BuildpackError("requires_python_conflict", version=str(request), spec=requires_python)
         return request, False
-    supported = supported_minors(today)
+    supported = sorted(EOL_DATES) if allow_eol else supported_minors(today)
     if requires_python:
         parse_specifier(requires_python)
         allowed = [m for m in supported if minor_allowed(requires_python, m)]
