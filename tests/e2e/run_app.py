@@ -40,6 +40,7 @@ def main() -> int:
         print(result.logs[-8000:])
         print("e2e: the pipeline ended %s; see %s" % (result.phase, out), file=sys.stderr)
         return 1
+    print("latency (s): " + ", ".join("%s %.1f" % item for item in result.latency.items()))
     print("image: %s\ngitops commit: %s\nstatuses: %s" % (result.image, result.gitops_commit,
           " -> ".join(s["state"] for s in result.statuses)))
     print("answer (%s): %s" % (result.answer["status"], result.answer["body"]))

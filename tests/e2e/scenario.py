@@ -145,7 +145,6 @@ def deploy(env: Env, app: str, tree: Path | None = None, files: dict[str, str] |
     timer = e2e.Timer()
     ensure_gitops(env, app)
     ensure_application(env, app)
-    timer.mark("setup")
     _work, push = push_app(env, app, files=files, tree=tree, message=message)
     timer.start = push.delivery.sent_at
     result = Result()
