@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FIXTURES, REPO, Delivery, render, simulate
+from conftest import FIXTURES, REPO, Delivery, simulate
 
 
 def _push(tmp: Path, name: str, full_name: str) -> Delivery:
