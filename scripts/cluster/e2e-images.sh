@@ -7,10 +7,8 @@
 #              registry: a build pod cannot reach 127.0.0.1:5000, and the lifecycle takes the
 #              run image's mirror in the registry the app image is pushed to
 #   run_image  that mirror (the builder's own run image, copied unchanged)
-# The cluster's DNS answers cluster names only, so the builder also carries, as an enterprise
-# builder carries its network's settings (builder.toml build env, /cnb/build-config/env): the
-# services' PyPI-only proxy, the offline CPython mirror's URLs, and this machine's CA bundle
-# (its HTTPS is intercepted) in a layer of its own at /cnb/e2e/ca-certificates.crt.
+# The network's settings (proxy, CPython mirror, CA) are not baked in: inventories/cluster gives
+# them to every build through argo_workflows_build_env and argo_workflows_build_bindings.
 # Needs: make steptool-image (and so the builder), services.sh start. Idempotent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,25 +48,12 @@ docker tag "$run_image" "$mirror"
 say "building $cluster_builder (run image $run_image, mirror $mirror)"
 ANSIBLE_CONFIG=$root/ansible.cfg "$LUBAN_CACHE/venv/bin/ansible-playbook" -i "$root/inventories/local" "$root/playbooks/site.yml" --tags builder \
   -e builder_name=python-cluster -e "builder_work_dir=$root/out/builder-cluster" \
-  -e "{\"builder_run_image\": \"$run_image\", \"builder_run_image_mirrors\": [\"$mirror\"],
-       \"builder_build_env\": [
-         {\"name\": \"HTTPS_PROXY\", \"value\": \"$E2E_PROXY\"},
-         {\"name\": \"NO_PROXY\", \"value\": \"$E2E_ADDR,.svc,.cluster.local\"},
-         {\"name\": \"UV_PYTHON_INSTALL_MIRROR\", \"value\": \"$E2E_PYTHON_MIRROR\"},
-         {\"name\": \"UV_PYTHON_DOWNLOADS_JSON_URL\", \"value\": \"$E2E_PYTHON_MIRROR/download-metadata.json\"},
-         {\"name\": \"SSL_CERT_FILE\", \"value\": \"/cnb/e2e/ca-certificates.crt\"}]}" \
+  -e "{\"builder_run_image\": \"$run_image\", \"builder_run_image_mirrors\": [\"$mirror\"]}" \
   >"$root/out/builder-cluster.log" 2>&1 || die "building the cluster builder failed; see out/builder-cluster.log"
 
 # After the play: it may have rebuilt the stack, and the mirror must be the run image it used.
 say "copying the run image to $mirror"
 rcrane copy "$run_image" "$mirror" >/dev/null
-
-# The machine's CA bundle as one more layer of the cluster builder.
-layer=$auth/ca-layer
-mkdir -p "$layer/cnb/e2e"
-cp /etc/ssl/certs/ca-certificates.crt "$layer/cnb/e2e/ca-certificates.crt"
-tar -C "$layer" --owner=0 --group=0 --mtime=@0 -cf "$auth/ca-layer.tar" cnb
-"$crane" append --insecure -b "$cluster_builder:latest" -f "$auth/ca-layer.tar" -t "$cluster_builder:ca" >/dev/null
 
 copy() {  # copy SRC DST-REPO: prints DST-REPO@DIGEST
   local digest
@@ -78,7 +63,7 @@ copy() {  # copy SRC DST-REPO: prints DST-REPO@DIGEST
 }
 say "copying the step tool and the builder to $E2E_REGISTRY"
 steptool=$(copy "$local_steptool" "$E2E_REGISTRY/luban/luban-step")
-builder=$(copy "$cluster_builder:ca" "$E2E_REGISTRY/luban/builder-python-cluster")
+builder=$(copy "$cluster_builder:latest" "$E2E_REGISTRY/luban/builder-python-cluster")
 run_digest=$(rcrane digest "$mirror")
 mkdir -p "$root/out"
 python3 - "$root/out/cluster-images.json" "$steptool" "$builder" "$mirror@$run_digest" <<'EOF'
