@@ -42,7 +42,8 @@ kubectl_admin() { "$(k8s_bin kubectl)" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 # still runs NAME, so a recycled pid is never taken for it).
 pid_alive() {
   local f=$CLUSTER_RUN/$1.pid
-  [ -f "$f" ] && { tr '\0' ' ' <"/proc/$(cat "$f")/cmdline"; } 2>/dev/null | grep -q -- "$1"
+  local cmdline
+  [ -f "$f" ] && cmdline=$(tr '\0' ' ' <"/proc/$(cat "$f")/cmdline" 2>/dev/null) && [[ $cmdline == *"$1"* ]]
 }
 
 # wait_for SECONDS COMMAND...: poll COMMAND every half second until it succeeds or time is up.

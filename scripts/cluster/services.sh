@@ -129,7 +129,8 @@ launch() {
 }
 
 start() {
-  ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -q "inet $addr/" \
+  # Read whole, then matched: `ip ... | grep -q` under pipefail fails when grep stops reading early.
+  [[ $(ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null) == *"inet $addr/"* ]] \
     || die "the cluster bridge $CLUSTER_BRIDGE with $addr is not up; run make cluster first"
   credentials >/dev/null
   apt_install openssh-server

@@ -83,8 +83,11 @@ sysctl -qw net.ipv4.ip_forward=1
 if ! ip link show "$CLUSTER_BRIDGE" >/dev/null 2>&1; then
   ip link add "$CLUSTER_BRIDGE" type bridge
 fi
-ip addr show dev "$CLUSTER_BRIDGE" | grep -q "inet $CLUSTER_NODE_IP/" ||
-  ip addr add "$CLUSTER_NODE_IP/${CLUSTER_POD_CIDR#*/}" dev "$CLUSTER_BRIDGE"
+# Read whole, then matched: `ip ... | grep -q` under pipefail fails when grep stops reading early.
+case "$(ip -o -4 addr show dev "$CLUSTER_BRIDGE")" in
+  *" $CLUSTER_NODE_IP/"*) ;;
+  *) ip addr add "$CLUSTER_NODE_IP/${CLUSTER_POD_CIDR#*/}" dev "$CLUSTER_BRIDGE" ;;
+esac
 ip link set "$CLUSTER_BRIDGE" up
 # Pods may talk to each other, to Services and to this host's bridge address, and to nothing else:
 # whatever they send towards another interface is dropped (no masquerade exists either).
