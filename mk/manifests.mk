@@ -34,7 +34,8 @@ test-cluster: venv ## Molecule `cluster`: apply the roles to the current kubecon
 	  exit 1; }
 	$(BIN)/molecule test -s cluster
 
-# `make test` runs the cluster tier only when a cluster answers; otherwise it says so loudly.
+# For your own kubeconfig: the cluster tier runs only when a cluster answers, otherwise it says
+# SKIPPED loudly. (`make test` uses the test cluster it builds instead: test-cluster-local.)
 .PHONY: test-cluster-if-reachable
 test-cluster-if-reachable: venv
 	@if $(PYTHON) molecule/cluster/reachable.py; then \
