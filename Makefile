@@ -16,8 +16,8 @@ OUT := $(CURDIR)/out
 # need neither Docker nor the network; then collection QA and the offline manifest validation;
 # then the tiers that build with real uv, PyPI and Docker; last the test cluster (Molecule
 # `cluster`, then the end-to-end pipeline). Each tier's target lives in its area's mk/*.mk.
-UNIT_TIERS := test-bench-unit test-buildpack-unit test-plugins-unit
-TEST_TIERS := $(UNIT_TIERS) test-collection test-manifests test-buildpack-contract test-steptool \
+UNIT_TIERS := test-bench-unit test-buildpack-unit test-plugins-unit test-steptool-unit
+TEST_TIERS := $(UNIT_TIERS) test-collection test-manifests test-buildpack-contract test-steptool-image \
   test-images test-demo test-cluster-local test-e2e test-cluster-teardown
 
 .PHONY: help
@@ -45,9 +45,9 @@ test: ## run every test tier (what CI runs)
 	done
 
 .PHONY: check
-check: venv ## lint and the unit tiers: no Docker, no network (passes with networking off)
+check: venv ## lint and the unit tiers: no Docker, and the network switched off (scripts/offline.sh)
 	@set -e; for t in lint $(UNIT_TIERS); do \
-	  echo "=== $$t"; $(MAKE) --no-print-directory $$t; \
+	  echo "=== $$t"; scripts/offline.sh $(MAKE) --no-print-directory $$t; \
 	done
 
 .PHONY: clean

@@ -14,11 +14,11 @@ python-mirror: venv ## build the offline CPython mirror for uv from pyenv's CPyt
 
 .PHONY: test-buildpack-unit
 test-buildpack-unit: venv ## buildpack unit tests: every rule and every catalog message
-	PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/unit/buildpack
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/buildpack/unit
 
 .PHONY: test-buildpack-contract
 # The lifecycle comes from scripts/tools.sh (images area), which builds the pinned Go tools once.
 test-buildpack-contract: buildpacks python-mirror ## the packaged bin/detect and bin/build on fixture apps (real uv, PyPI, mirror, lifecycle)
 	LUBAN_BUILDPACK_DIR=$(BUILDPACK_DIR) LUBAN_PYTHON_MIRROR=$(PYTHON_MIRROR) LUBAN_LIFECYCLE=$$(scripts/tools.sh)/bin/lifecycle \
-	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/contract
+	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/buildpack/contract
 

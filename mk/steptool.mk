@@ -15,7 +15,9 @@ steptool-src: ## assemble the step tool's image source in out/steptool (adds plu
 steptool-lock: venv ## re-resolve files/steptool/uv.lock against PyPI
 	cd files/steptool && UV_CACHE_DIR=$(LUBAN_CACHE)/uv $(BIN)/uv lock
 
-.PHONY: test-steptool
-test-steptool: venv steptool-image-deps ## step tool: real git remotes, a fake GitHub statuses API, hostile input, the packaged app
-	PYTHONDONTWRITEBYTECODE=1 UV_CACHE_DIR=$(LUBAN_CACHE)/uv $(BIN)/pytest -q -p no:cacheprovider tests/unit/steptool
+.PHONY: test-steptool-unit test-steptool-image
+test-steptool-unit: venv ## step tool, no Docker, no network: real git remotes on loopback, fake GitHub and Kubernetes APIs, hostile input
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/steptool/unit
 
+test-steptool-image: venv steptool-image-deps ## the step tool packaged (uv lock, uv sync) and as an image built by our builder, run as the pipeline runs it
+	PYTHONDONTWRITEBYTECODE=1 UV_CACHE_DIR=$(LUBAN_CACHE)/uv $(BIN)/pytest -q -p no:cacheprovider tests/steptool/image

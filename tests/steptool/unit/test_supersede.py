@@ -1,4 +1,4 @@
-"""supersede against a fake Kubernetes API (tests/unit/steptool/fake_kube.py) over real TLS: the
+"""supersede against a fake Kubernetes API (tests/steptool/unit/fake_kube.py) over real TLS: the
 list it sends (label and field selectors, pages), the merge patch `argo stop` would send, which
 runs it stops and which it never touches, RBAC and token refusals word for word, retries."""
 

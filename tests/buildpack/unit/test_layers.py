@@ -2,18 +2,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tomllib
 from pathlib import Path
 
-from bp_helpers import REPO
+from contract_support import between_builds  # one model of the lifecycle for both tiers
 from luban_python import build, uv
 from luban_python.layers import Layer, change_reason, reuse_or_reset
 from luban_python.log import Logger
 from luban_python.package_manager import detect_project
-
-sys.path.insert(0, str(REPO / "tests" / "contract"))
-from contract_support import between_builds  # noqa: E402  (one model of the lifecycle for both tiers)
 
 LABELS = {"python": "Python version", "inputs": "dependency files"}
 

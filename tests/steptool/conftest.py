@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 STEPTOOL_SRC = ROOT / "files" / "steptool" / "src"
 MODULE_UTILS = ROOT / "plugins" / "module_utils"
 # The tests import the step tool from source and the language code from the collection itself.

@@ -19,7 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "plugins" / "module_utils"))
 import tomlw  # noqa: E402
-FIXTURES = REPO / "tests" / "fixtures" / "buildpack"
+FIXTURES = REPO / "tests" / "buildpack" / "fixtures"
 CACHE = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci"))
 BUILDPACK = Path(os.environ.get("LUBAN_BUILDPACK_DIR", REPO / "out" / "buildpacks" / "python-uv"))
 MIRROR = Path(os.environ.get("LUBAN_PYTHON_MIRROR", CACHE / "python-mirror"))

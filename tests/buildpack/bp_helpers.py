@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.dont_write_bytecode = True  # keep the source tree clean: the role copies it verbatim
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 BUILDPACK_SRC = REPO / "files" / "buildpacks" / "python-uv"
 for path in (BUILDPACK_SRC / "lib", REPO / "plugins" / "module_utils"):
     if str(path) not in sys.path:

@@ -27,7 +27,7 @@ CACHE = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci"))
 CRANE = CACHE / "gotools" / "cnb" / "current" / "bin" / "crane"
 BUILDER = os.environ.get("LUBAN_STEPTOOL_BUILDER", "127.0.0.1:5000/luban/builder-python:latest")
 RECORD = ROOT / "out" / "steptool.json"
-# ansible-playbook of the tooling venv the tests run from (make test-steptool).
+# ansible-playbook of the tooling venv the tests run from (make test-steptool-image).
 PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 # The uid:gid every pipeline pod runs as (the role's securityContext), whatever the image's USER is.
 _WORKFLOWS = yaml.safe_load((ROOT / "roles" / "argo_workflows" / "defaults" / "main.yml").read_text())
