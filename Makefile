@@ -37,18 +37,12 @@ lock: venv ## re-pin requirements.txt from requirements.in
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: test
-test: ## run every test tier (what CI runs)
-	@set -e; for t in $(TEST_TIERS); do \
-	  echo "=== tier: $$t"; start=$$(date +%s); \
-	  $(MAKE) --no-print-directory $$t; \
-	  echo "=== tier $$t passed in $$(( $$(date +%s) - start ))s"; \
-	done
+test: ## run every test tier (what CI runs); each tier's log in out/test-logs/, the cause of a failure printed last
+	@MAKE="$(MAKE)" scripts/tiers.sh $(TEST_TIERS)
 
 .PHONY: check
 check: venv ## lint and the unit tiers: no Docker, and the network switched off (scripts/offline.sh)
-	@set -e; for t in lint $(UNIT_TIERS); do \
-	  echo "=== $$t"; scripts/offline.sh $(MAKE) --no-print-directory $$t; \
-	done
+	@MAKE="$(MAKE)" LUBAN_TIER_WRAPPER=scripts/offline.sh scripts/tiers.sh lint $(UNIT_TIERS)
 
 .PHONY: clean
 clean: ## remove build outputs (caches in $(LUBAN_CACHE) are kept)
