@@ -16,7 +16,6 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -116,10 +115,12 @@ class GitServer:
             _git(self.root, "init", "-q", "--bare", "-b", "main", str(bare))
 
     def git_env(self) -> dict[str, str]:
-        token = (Path(self.env["E2E_SECRETS"]) / "git-write-token").read_text().strip()
-        askpass = Path(tempfile.mkdtemp(prefix="e2e-askpass-")) / "askpass"
-        askpass.write_text("#!/bin/sh\necho '%s'\n" % token)
-        askpass.chmod(0o700)
+        # One askpass helper beside the token it reads (no copy of the token, nothing left in /tmp).
+        secrets = Path(self.env["E2E_SECRETS"])
+        askpass = secrets / "git-write-askpass"
+        if not askpass.exists():
+            askpass.write_text("#!/bin/sh\nexec cat '%s'\n" % (secrets / "git-write-token"))
+            askpass.chmod(0o700)
         return {"GIT_ASKPASS": str(askpass), "GIT_SSL_CAINFO": self.env["E2E_CA"]}
 
     def tip(self, full_name: str, branch: str = "main") -> str:
