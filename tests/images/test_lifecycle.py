@@ -161,10 +161,12 @@ def private_registry(tools, tmp_path):
     registry.wait()
 
 
-def test_cluster_path_bare_creator_without_docker_socket(builder, engine, container, tools, private_registry, tmp_path):
-    """What the Argo workflow runs: the builder image's creator as the builder's user, no Docker
-    socket, registry credentials from a mounted docker config, pushing to a registry that
-    requires them."""
+def test_cluster_path_lifecycle_phases_without_docker_socket(builder, engine, container, tools, private_registry, tmp_path):
+    """What the Argo build template runs (roles/argo_workflows/templates/workflowtemplate-build.yaml.j2):
+    the builder image's five lifecycle phases, each in its own container as the builder's user, no
+    Docker socket, sharing only /layers; the registry credentials mounted in analyze, restore and
+    export only, pushing to a registry that requires them. detect and build, where the app's build
+    code runs, must succeed without them."""
     registry, (user, password) = private_registry
     app = tmp_path / "workspace"
     shutil.copytree(EXAMPLES / "web-flask", app)
@@ -182,29 +184,41 @@ def test_cluster_path_bare_creator_without_docker_socket(builder, engine, contai
     shutil.copy("/etc/ssl/certs/ca-certificates.crt", binding / "ca-certificates.crt")
     for p in [tmp_path, *tmp_path.rglob("*")]:
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    layers = tmp_path / "layers"  # the pod's emptyDir, writable by the pod's group (fsGroup)
+    layers.mkdir()
+    os.chown(layers, int(builder["uid"]), int(builder["gid"]))
     target = f"{registry}/tests/cluster-path:1"
     # Without credentials the registry refuses: the push below can only work with the mounted config.
     anonymous = run([tools.crane, "catalog", registry], env={**os.environ, "DOCKER_CONFIG": str(tmp_path / "none")})
     assert anonymous.returncode != 0
-    ctr = engine.containers.run(
-        builder["image"],
-        entrypoint=["/cnb/lifecycle/creator"],
-        command=["-app", "/workspace", "-platform", "/platform", "-run-image", builder["run_image"],
-                 "-log-level", "info", target],
-        user=f"{builder['uid']}:{builder['gid']}",
-        environment={"DOCKER_CONFIG": "/docker-config", "CNB_PLATFORM_API": "0.14"},
-        volumes={str(app): {"bind": "/workspace", "mode": "ro"},
-                 str(docker_config): {"bind": "/docker-config", "mode": "ro"},
-                 str(platform): {"bind": "/platform", "mode": "ro"},
-                 str(CACHE / "python-mirror"): {"bind": "/luban/python-mirror", "mode": "ro"}},
-        network_mode="host", detach=True,
-    )
-    code = ctr.wait()["StatusCode"]
-    logs = ctr.logs().decode()
-    mounts = [m["Destination"] for m in ctr.attrs["Mounts"]]
-    ctr.remove()
-    assert code == 0, logs[-4000:]
-    assert "/var/run/docker.sock" not in mounts
+    ids = ["-uid", builder["uid"], "-gid", builder["gid"]]
+    app_code = ["-app", "/workspace", "-layers", "/layers", "-platform", "/platform"]
+    phases = [("analyzer", ["-layers", "/layers", "-run-image", builder["run_image"], *ids, target], True),
+              ("detector", app_code, False),
+              ("restorer", ["-layers", "/layers", *ids], True),
+              ("builder", app_code, False),
+              ("exporter", ["-app", "/workspace", "-layers", "/layers", *ids, target], True)]
+    for phase, args, credentialed in phases:
+        volumes = {str(app): {"bind": "/workspace", "mode": "ro"}, str(layers): {"bind": "/layers", "mode": "rw"}}
+        environment = {"CNB_PLATFORM_API": "0.14"}
+        if credentialed:
+            volumes[str(docker_config)] = {"bind": "/docker-config", "mode": "ro"}
+            environment["DOCKER_CONFIG"] = "/docker-config"
+        else:
+            volumes[str(platform)] = {"bind": "/platform", "mode": "ro"}
+            volumes[str(CACHE / "python-mirror")] = {"bind": "/luban/python-mirror", "mode": "ro"}
+        ctr = engine.containers.run(
+            builder["image"], entrypoint=["/cnb/lifecycle/" + phase], command=[*args, "-log-level", "info"],
+            user=f"{builder['uid']}:{builder['gid']}", environment=environment, volumes=volumes,
+            network_mode="host", detach=True,
+        )
+        code = ctr.wait()["StatusCode"]
+        logs = ctr.logs().decode()
+        mounts = [m["Destination"] for m in ctr.attrs["Mounts"]]
+        ctr.remove()
+        assert code == 0, (phase, logs[-4000:])
+        assert "/var/run/docker.sock" not in mounts
+        assert ("/docker-config" in mounts) is credentialed
     # Move the image to the open registry with the same credentials, then run it.
     local = f"{REGISTRY}/tests/cluster-path:1"
     run([tools.crane, "copy", target, local], env={**os.environ, "DOCKER_CONFIG": str(docker_config)}, check=True)

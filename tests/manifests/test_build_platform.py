@@ -34,6 +34,11 @@ def build_template(docs: list[Doc]) -> dict:
     return build
 
 
+def phases(docs: list[Doc]) -> dict[str, dict]:
+    """The build's containers by name: the lifecycle's phases, in the order they run."""
+    return {c["name"]: c for c in build_template(docs)["containerSet"]["containers"]}
+
+
 def detect_args(docs: list[Doc], lane: str) -> list[str]:
     templates = one(docs, "WorkflowTemplate", lane).body["spec"]["templates"]
     return next(t for t in templates if t["name"] == "detect")["container"]["args"]
@@ -43,12 +48,55 @@ def mounts(container: dict) -> dict[str, dict]:
     return {m["mountPath"]: m for m in container["volumeMounts"]}
 
 
-def test_the_creator_builds_the_app_detect_prepared_with_its_env_files(docs: list[Doc]) -> None:
-    build = build_template(docs)
-    args = build["container"]["args"]
-    assert "-app=/workspace" in args and "-platform=/platform" in args
-    by_path = mounts(build["container"])
-    # detect writes DIR/app and DIR/platform/env on the workspace volume; the build mounts exactly
+CREDENTIALED = ("analyze", "restore", "export")
+APP_CODE = ("detect", "build")  # where the buildpacks, and through them the app's own code, run
+
+
+def test_the_lifecycle_runs_as_five_phases_in_order(docs: list[Doc]) -> None:
+    containers = phases(docs)
+    assert list(containers) == ["analyze", "detect", "restore", "build", "export"]
+    assert {name: c.get("dependencies") for name, c in containers.items()} == {
+        "analyze": None, "detect": ["analyze"], "restore": ["detect"], "build": ["restore"], "export": ["build"]}
+    assert {name: c["command"] for name, c in containers.items()} == {
+        "analyze": ["/cnb/lifecycle/analyzer"], "detect": ["/cnb/lifecycle/detector"],
+        "restore": ["/cnb/lifecycle/restorer"], "build": ["/cnb/lifecycle/builder"],
+        "export": ["/cnb/lifecycle/exporter"]}
+    assert {c["image"] for c in containers.values()} == {"{{inputs.parameters.builder}}"}
+    export = containers["export"]["args"]
+    assert export[-2:] == ["{{inputs.parameters.image-repository}}:{{inputs.parameters.image-tag}}",
+                           "{{inputs.parameters.image-repository}}:latest"]
+    assert "-report=/work/report.toml" in export
+
+
+def test_the_app_build_code_never_holds_a_credential(docs: list[Doc]) -> None:
+    """detect and build run the buildpacks and, through them, the app's build backend and every
+    sdist's setup.py: no registry credential, no workspace (the checkout), no service account token."""
+    containers = phases(docs)
+    spec = one(docs, "WorkflowTemplate", "luban-ci").body["spec"]
+    secret_volumes = {v["name"] for v in spec["volumes"] if "secret" in v} | {"workspace"}
+    for name in APP_CODE:
+        c = containers[name]
+        env = {e["name"] for e in c.get("env", [])}
+        assert env == {"CNB_PLATFORM_API"}, name
+        assert not [m for m in c["volumeMounts"] if m["name"] in secret_volumes and m.get("subPath") is None], name
+        assert {(m["name"], m.get("subPath")) for m in c["volumeMounts"] if m["name"] == "workspace"} == {
+            ("workspace", "build/app"), ("workspace", "build/platform/env")}, name
+    for name in CREDENTIALED:
+        c = containers[name]
+        assert {"name": "registry", "mountPath": "/secrets/registry", "readOnly": True} in c["volumeMounts"], name
+        assert {"name": "DOCKER_CONFIG", "value": "/secrets/registry"} in c["env"], name
+        assert not [m for m in c["volumeMounts"] if m["mountPath"].startswith("/platform")], name
+    # No token in any of them: the Workflow mounts none unless a template asks for one.
+    assert spec["automountServiceAccountToken"] is False
+    assert "automountServiceAccountToken" not in build_template(docs)
+
+
+def test_the_phases_running_app_code_get_the_app_detect_prepared_with_its_env_files(docs: list[Doc]) -> None:
+    containers = phases(docs)
+    for name in APP_CODE:
+        args = containers[name]["args"]
+        assert "-app=/workspace" in args and "-platform=/platform" in args and "-layers=/layers" in args
+    # detect writes DIR/app and DIR/platform/env on the workspace volume; the phases mount exactly
     # those directories where the lifecycle reads them.
     for lane in ("luban-ci", "luban-ci-pr"):
         detect = next(t for t in one(docs, "WorkflowTemplate", lane).body["spec"]["templates"] if t["name"] == "detect")
@@ -57,39 +105,47 @@ def test_the_creator_builds_the_app_detect_prepared_with_its_env_files(docs: lis
         (prepare,) = [a.split("=", 1)[1] for a in detect["container"]["args"] if a.startswith("--prepare-dir=")]
         assert prepare.startswith("/work/")
         relative = prepare[len("/work/"):]
-        assert by_path["/workspace"] == {"name": "workspace", "mountPath": "/workspace", "subPath": relative + "/app"}
-        assert by_path["/platform/env"] == {"name": "workspace", "mountPath": "/platform/env",
-                                            "subPath": relative + "/platform/env", "readOnly": True}
-    assert by_path["/platform"]["name"] == "platform"
-    assert not [p for p in by_path if p.startswith("/platform/bindings")]  # none by default
+        for name in APP_CODE:
+            by_path = mounts(containers[name])
+            assert by_path["/workspace"] == {"name": "workspace", "mountPath": "/workspace", "subPath": relative + "/app"}
+            assert by_path["/platform/env"] == {"name": "workspace", "mountPath": "/platform/env",
+                                                "subPath": relative + "/platform/env", "readOnly": True}
+            assert by_path["/platform"]["name"] == "platform"
+            assert not [p for p in by_path if p.startswith("/platform/bindings")]  # none by default
+        assert mounts(containers["export"])["/workspace"]["subPath"] == relative + "/app"
 
 
 def test_bindings_are_mounted_where_the_buildpack_reads_them_with_their_type(bindings_manifests: Path) -> None:
     docs = load_docs(bindings_manifests)
     build = build_template(docs)
-    by_path = mounts(build["container"])
     volumes = {v["name"]: v for v in build["volumes"]}
     annotations = build["metadata"]["annotations"]
     assert annotations == {"bindings.luban.ci/corporate-ca": "ca-certificates", "bindings.luban.ci/pypi": "netrc",
                            "bindings.luban.ci/python-mirror": "uv-python-mirror"}
-    for binding in BINDINGS["argo_workflows_build_bindings"]:
-        mount = by_path["/platform/bindings/" + binding["name"]]
-        assert mount["readOnly"] is True
-        volume = volumes[mount["name"]]
-        if "persistentVolumeClaim" in binding:
-            assert volume["persistentVolumeClaim"] == {"claimName": binding["persistentVolumeClaim"], "readOnly": True}
+    for name, container in phases(docs).items():
+        by_path = mounts(container)
+        bound = [p for p in by_path if p.startswith("/platform/bindings/")]
+        if name in CREDENTIALED:
+            assert bound == [], name  # the phases holding credentials never see the bindings either
             continue
-        kind = "secret" if "secret" in binding else "configMap"
-        source, type_file = volume["projected"]["sources"]
-        assert source == {kind: {"name": binding[kind]}}
-        # The type comes last, so a `type` key of the Secret or ConfigMap cannot override it.
-        assert type_file == {"downwardAPI": {"items": [{"path": "type", "fieldRef": {
-            "fieldPath": "metadata.annotations['bindings.luban.ci/%s']" % binding["name"]}}]}}
-        assert volume["projected"]["defaultMode"] == 0o440
-    # Nothing secret is mounted where the lifecycle exports from (the app, the layers).
-    for path, mount in by_path.items():
-        if mount["name"].startswith("binding-"):
-            assert path.startswith("/platform/bindings/"), path
+        for binding in BINDINGS["argo_workflows_build_bindings"]:
+            mount = by_path["/platform/bindings/" + binding["name"]]
+            assert mount["readOnly"] is True
+            volume = volumes[mount["name"]]
+            if "persistentVolumeClaim" in binding:
+                assert volume["persistentVolumeClaim"] == {"claimName": binding["persistentVolumeClaim"], "readOnly": True}
+                continue
+            kind = "secret" if "secret" in binding else "configMap"
+            source, type_file = volume["projected"]["sources"]
+            assert source == {kind: {"name": binding[kind]}}
+            # The type comes last, so a `type` key of the Secret or ConfigMap cannot override it.
+            assert type_file == {"downwardAPI": {"items": [{"path": "type", "fieldRef": {
+                "fieldPath": "metadata.annotations['bindings.luban.ci/%s']" % binding["name"]}}]}}
+            assert volume["projected"]["defaultMode"] == 0o440
+        # Nothing secret is mounted where the lifecycle exports from (the app, the layers).
+        for path, mount in by_path.items():
+            if mount["name"].startswith("binding-"):
+                assert path.startswith("/platform/bindings/"), path
 
 
 def test_the_operator_build_env_reaches_detect_in_both_lanes(bindings_manifests: Path) -> None:

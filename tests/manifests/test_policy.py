@@ -18,6 +18,8 @@ def containers(doc: Doc) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]
     for t in doc.body["spec"]["templates"]:
         if "container" in t:
             yield t["name"], t["container"], t
+        for c in t.get("containerSet", {}).get("containers", []):
+            yield t["name"] + "/" + c["name"], c, t
         for s in t.get("sidecars", []):
             yield t["name"] + "/" + s["name"], s, t
 
@@ -221,9 +223,10 @@ def test_retries_sit_on_container_templates_only_and_only_for_errors(docs: list[
         for t in spec["templates"]:
             if "steps" in t or "dag" in t:
                 assert "retryStrategy" not in t, (wt.name, t["name"])
-            if "container" in t:
+            if "container" in t or "containerSet" in t:
                 assert t.get("retryStrategy", {}).get("retryPolicy") == "OnError", (wt.name, t["name"])
                 assert int(t["retryStrategy"]["limit"]) > 0, (wt.name, t["name"])
+                assert "retryStrategy" not in t.get("containerSet", {}), (wt.name, t["name"])  # no in-pod re-runs
                 containers_seen += 1
     assert containers_seen >= 12
 
@@ -238,7 +241,8 @@ def test_argocd_applications_sync_automatically(docs: list[Doc]) -> None:
 def test_no_container_mounts_over_the_cnb_app_directory(docs: list[Doc]) -> None:
     # /workspace is the app directory of every image our builder makes (the step tool's included):
     # a volume mounted there hides the app's own code. The one exception is the build itself, where
-    # /workspace is the app to build: the creator gets the app detect prepared there, as pack does.
+    # /workspace is the app to build: the lifecycle's detect, build and export phases get the app
+    # detect prepared there, as pack gives it.
     mounts = [
         (wt.name, name, m["mountPath"], m.get("subPath"), c.get("command"))
         for wt in by_kind(docs, "WorkflowTemplate")
@@ -247,5 +251,6 @@ def test_no_container_mounts_over_the_cnb_app_directory(docs: list[Doc]) -> None
     ]
     assert mounts
     assert [m[:3] for m in mounts if (m[2] == "/workspace" or m[2].startswith("/workspace/"))
-            and not (m[0].startswith("luban-build-") and m[4] == ["/cnb/lifecycle/creator"]
+            and not (m[0].startswith("luban-build-")
+                     and m[4] in (["/cnb/lifecycle/detector"], ["/cnb/lifecycle/builder"], ["/cnb/lifecycle/exporter"])
                      and m[2:4] == ("/workspace", "build/app"))] == []

@@ -32,8 +32,11 @@ def test_private_variant_passes_argo_validation(argo_validate: Path, private_man
 
 def test_insecure_registries_reach_the_lifecycle(private_manifests: Path) -> None:
     (build,) = one(load_docs(private_manifests), "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
-    env = {e["name"]: e["value"] for e in build["container"]["env"]}
-    assert env["CNB_INSECURE_REGISTRIES"] == "10.0.0.5:5000,registry.internal"
+    for phase in build["containerSet"]["containers"]:
+        env = {e["name"]: e["value"] for e in phase["env"]}
+        # Only the phases that talk to the registry.
+        expected = "10.0.0.5:5000,registry.internal" if phase["name"] in ("analyze", "restore", "export") else None
+        assert env.get("CNB_INSECURE_REGISTRIES") == expected, phase["name"]
 
 
 def test_ca_bundle_is_trusted_by_the_steps_that_reach_git_or_github(private_manifests: Path) -> None:
@@ -54,7 +57,8 @@ def test_ca_bundle_is_trusted_by_the_steps_that_reach_git_or_github(private_mani
 
 def test_defaults_add_neither(docs) -> None:
     (build,) = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
-    assert "CNB_INSECURE_REGISTRIES" not in {e["name"] for e in build["container"]["env"]}
+    for phase in build["containerSet"]["containers"]:
+        assert "CNB_INSECURE_REGISTRIES" not in {e["name"] for e in phase["env"]}
     for name in ("luban-ci", "luban-ci-pr"):
         spec = one(docs, "WorkflowTemplate", name).body["spec"]
         assert "ca-bundle" not in {v["name"] for v in spec["volumes"]}

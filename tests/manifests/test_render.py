@@ -64,7 +64,7 @@ def test_no_jinja_leftovers_in_the_output(manifests_dir: Path) -> None:
 def test_argo_expressions_of_the_workflow_templates_survive_verbatim(
         manifests_dir: Path, variant_manifests: Path) -> None:
     """Every {{...}} written in a WorkflowTemplate source appears unchanged in the output (the
-    build template's engines are rendered apart: the default creator and the variant's pack)."""
+    build template's engines are rendered apart: the default lifecycle phases and the variant's pack)."""
     sources = {
         "workflowtemplate-ci.yaml.j2": ["40-workflowtemplate-luban-ci.yaml", "41-workflowtemplate-luban-ci-pr.yaml"],
         "workflowtemplate-build.yaml.j2": ["30-workflowtemplate-luban-build-python.yaml"],

@@ -110,3 +110,21 @@ def test_deploy_orders_commits_by_the_source_history_and_the_status_shows_a_refu
     pr = next(d for d in by_kind(docs, "WorkflowTemplate") if d.name == "luban-ci-pr").body["spec"]
     (pr_status,) = [t for t in pr["templates"] if t["name"] == "status"]
     assert step_parser.parse_args(pr_status["container"]["args"]).description_file is None
+
+
+@pytest.mark.parametrize("engine, key", [("creator", "creator_engine"), ("kaniko", "bad_build_engine")])
+def test_an_unknown_or_retired_build_engine_is_refused_word_for_word(tmp_path, engine: str, key: str) -> None:
+    import json
+    import subprocess
+
+    import yaml
+
+    message = yaml.safe_load((REPO / "roles" / "argo_workflows" / "vars" / "main.yml").read_text())[
+        "argo_workflows_messages"][key].format(engine=engine)
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "inventories/orbstack", "playbooks/manifests.yml",
+         "-e", json.dumps({"luban_manifests_dir": str(tmp_path), "argo_workflows_build_engine": engine})],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode != 0
+    assert " ".join(message.split()) in " ".join(proc.stdout.split())
+    assert not list(tmp_path.iterdir())  # refused before anything is rendered
