@@ -235,8 +235,7 @@ def test_cluster_layout_from_detect_builds_as_pack_would(builder, engine, contai
                                      "template": "luban-build-python"}]))
     detect = run([sys.executable, "-m", "luban_step", "detect", "--source", str(source), "--registry", str(registry),
                   "--outputs", str(tmp_path / "outputs"), "--prepare-dir", str(tmp_path / "build")],
-                 env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "files" / "steptool" / "src"),
-                                                                   str(REPO / "plugins" / "module_utils")])})
+                 env={**os.environ, "PYTHONPATH": str(REPO / "files" / "steptool" / "src")})
     assert detect.returncode == 0, detect.stderr
     binding = tmp_path / "bindings" / "ca-certificates"
     binding.mkdir(parents=True)

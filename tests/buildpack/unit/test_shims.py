@@ -7,15 +7,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bp_helpers import BUILDPACK_SRC, REPO
+from bp_helpers import BUILDPACK_SRC
 from luban_python.errors import CATALOG
 
 
 def packaged(tmp_path: Path) -> Path:
-    """The source tree plus the vendored TOML writer, as the role assembles it."""
+    """The source tree as the role ships it."""
     bp = tmp_path / "bp"
     shutil.copytree(BUILDPACK_SRC, bp)
-    shutil.copy(REPO / "plugins/module_utils/tomlw.py", bp / "lib/luban_python/tomlw.py")
     return bp
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import sbom, uv
+from ._vendor import tomlw
 from .bindings import Secrets, find_bindings
 from .env import Target, check_forbidden
 from .errors import BuildpackError
@@ -23,11 +24,6 @@ from .package_manager import Manager, Project, detect_project
 from .permissions import drop_shared_write
 from .processes import collect
 from .python_version import ALLOW_EOL_VAR, PythonRequest, allow_eol, end_of_life, resolve, supported_minors
-
-try:
-    from . import tomlw
-except ImportError:
-    import tomlw  # type: ignore[no-redef]
 
 if TYPE_CHECKING:  # imported where uv is downloaded (BP_UV_VERSION), not on every build
     import ssl

@@ -8,11 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-try:  # vendored next to this package when the buildpack is packaged
-    from . import tomlw
-except ImportError:  # running from the collection source: plugins/module_utils is on sys.path
-    import tomlw  # type: ignore[no-redef]
-
+from ._vendor import tomlw
 from .log import Logger
 
 
