@@ -249,7 +249,8 @@ def install_dependencies(ctx: Context, project: Project, uv_bin: Path, python: P
     if project.manager is Manager.REQUIREMENTS:
         steps = [
             [uv_cmd, "venv", str(venv.path), "--python", str(python)],
-            [uv_cmd, "pip", "install", "--requirements", "requirements.txt", "--compile-bytecode", "--python", str(venv.path / "bin" / "python")],
+            [uv_cmd, "pip", "install", "--requirements", "requirements.txt", *(["--require-hashes"] if project.hashed else []),
+             "--compile-bytecode", "--python", str(venv.path / "bin" / "python")],
         ]
     else:
         locked = ["--locked"] if project.manager is Manager.UV_LOCKED else []
