@@ -13,7 +13,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean: the role copies it
 REPO = Path(__file__).resolve().parents[2]
 BUILDPACK_SRC = REPO / "files" / "buildpacks" / "python-uv"
 
-from luban_python.build import Context  # noqa: E402
+from luban_python.context import Context  # noqa: E402
 from luban_python.env import Target  # noqa: E402
 from luban_python.log import Logger  # noqa: E402
 
