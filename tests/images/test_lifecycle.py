@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CACHE, EXAMPLES, REGISTRY, REPO, build_app, commit_all, git_app, http_get, run
-
-sys.path.insert(0, str(REPO / "files" / "buildpacks" / "python-uv" / "lib"))
-from luban_python.errors import CATALOG  # noqa: E402  (the buildpack's own message catalog)
+from luban_python.errors import CATALOG  # the buildpack's own message catalog (pytest.ini puts its lib on sys.path)
 
 
 def _layers(tools, ref: str) -> list[str]:
