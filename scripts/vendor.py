@@ -61,7 +61,7 @@ def _vendor_imports(tree: ast.AST) -> Iterator[str]:
                     yield parts[parts.index(VENDOR_DIR) + 1]
 
 
-def _imports_outside_stdlib(tree: ast.AST) -> Iterator[str]:
+def _imports_needing_the_collection(tree: ast.AST) -> Iterator[str]:
     """Imports a vendored module cannot satisfy away from the collection."""
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("ansible")):
@@ -99,7 +99,7 @@ def problems(repo: Path = REPO, vendored: Mapping[str, Sequence[str]] = VENDORED
             source = repo / SOURCE / f"{module}.py"
             if module not in imported:
                 found.append(f"{package} ships {module} in {VENDOR_DIR} but never imports it")
-            for name in _imports_outside_stdlib(ast.parse(source.read_bytes(), str(source))):
+            for name in _imports_needing_the_collection(ast.parse(source.read_bytes(), str(source))):
                 found.append(f"{SOURCE}/{module}.py imports {name}, which its vendored copies cannot reach")
     return found
 
