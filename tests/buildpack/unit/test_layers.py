@@ -294,3 +294,5 @@ def test_which_requirements_carry_hashes() -> None:
         ("Flask",), ("six",))
     assert requirements_hashes(f"-r base.txt\n-e ./lib\nidna==3.10 {HASH}\n") == (("idna",), ("-e ./lib",))
     assert requirements_hashes("idna==3.10  # --hash=sha256:abc is only a comment\n") == ((), ("idna",))
+    assert requirements_hashes(f"https://example.org/idna-3.10.whl {HASH}\n./lib\nsix @ https://example.org/six.whl\n") == (
+        ("https://example.org/idna-3.10.whl",), ("./lib", "six"))

@@ -34,6 +34,8 @@ _SOURCE_OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f
 # The start of a requirement: its project name.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 _HASH = re.compile(r"\s--hash[=\s]")
+# A requirement given as a URL, shown whole (its scheme is not a name).
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _logical_lines(text: str) -> Iterator[str]:
@@ -70,7 +72,8 @@ def requirements_hashes(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         elif not line.startswith("-"):
             requirement = _HASH.split(" " + line)[0].strip()
             name = _NAME.match(requirement)
-            (hashed if _HASH.search(" " + line) else unhashed).append(name.group(0) if name else requirement)
+            shown = name.group(0) if name and not _URL.match(requirement) else requirement
+            (hashed if _HASH.search(" " + line) else unhashed).append(shown)
     return tuple(hashed), tuple(unhashed)
 
 
