@@ -8,6 +8,11 @@ test-plugins-unit: venv ## plugin unit tests: language selection, builder.toml, 
 test-collection: venv ## collection QA: ansible-lint, ansible-test sanity + integration, galaxy build+install+playbook
 	tests/collection/qa.sh
 
+# The shared modules of plugins/module_utils that the buildpack and the step tool carry as copies.
+.PHONY: vendor
+vendor: ## rewrite the vendored copies of plugins/module_utils modules (list in scripts/vendor.py)
+	python3 scripts/vendor.py
+
 .PHONY: lint
 lint: venv ## ansible-lint (production profile) over the repository
 	tests/collection/qa.sh lint

@@ -1,14 +1,13 @@
 # The pipeline's step tool (files/steptool, console script `luban-step`): image source and tests.
 STEPTOOL_OUT := $(OUT)/steptool
 
-# The image is built from out/steptool: files/steptool plus the collection's own languages.py,
-# copied in unchanged so that detect runs the very code the Ansible plugins run.
+# The image is built from out/steptool: files/steptool as committed (its _vendor package included),
+# without what a local run leaves in the tree (bytecode, a venv, build metadata).
 .PHONY: steptool-src
-steptool-src: ## assemble the step tool's image source in out/steptool (adds plugins/module_utils/languages.py)
+steptool-src: ## copy the step tool's image source to out/steptool, without local caches
 	@rm -rf $(STEPTOOL_OUT) && mkdir -p $(dir $(STEPTOOL_OUT))
 	@cp -R files/steptool $(STEPTOOL_OUT)
 	@find $(STEPTOOL_OUT) \( -name __pycache__ -o -name .venv -o -name '*.egg-info' \) -prune -exec rm -rf {} +
-	@cp plugins/module_utils/languages.py $(STEPTOOL_OUT)/src/luban_step/languages.py
 	@echo "$(STEPTOOL_OUT)"
 
 .PHONY: steptool-lock

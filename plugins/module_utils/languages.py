@@ -5,7 +5,8 @@
 
 One implementation shared by the Ansible plugins (filter and module ``luban.ci.select_language``)
 and the pipeline's step tool (``luban-step detect``).  It therefore imports the standard library
-only and must stay importable as a plain module (``plugins/module_utils`` on ``sys.path``).
+only and must stay importable as a plain module: the step tool carries a byte-identical copy
+(``luban_step._vendor.languages``, written by ``scripts/vendor.py``).
 
 Rules, in order:
 

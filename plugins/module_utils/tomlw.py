@@ -6,7 +6,8 @@
 The collection writes TOML in three places: ``builder.toml`` (filter plugin), the buildpack's
 layer metadata and ``launch.toml``, and ``project.toml`` fixtures.  None of them may depend on a
 third-party package (the buildpack runs on the build image's bare Python), so this module is the
-one writer they share.  The packaged buildpack vendors a copy of this file at packaging time.
+one writer they share.  The buildpack carries a byte-identical copy (``luban_python._vendor.tomlw``,
+written by ``scripts/vendor.py``).
 
 Output is stable: tables keep the insertion order of the mapping given, scalars come before
 sub-tables, and the same input always yields the same bytes.

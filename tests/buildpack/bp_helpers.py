@@ -1,5 +1,5 @@
-"""Buildpack unit tests import the buildpack from its source tree and the shared TOML writer
-from plugins/module_utils (the packaged buildpack vendors it; the repository keeps one copy)."""
+"""Buildpack unit tests import the buildpack from its source tree (pytest.ini puts its lib on
+sys.path), shared modules included: the tree carries them in luban_python/_vendor."""
 
 from __future__ import annotations
 
@@ -12,11 +12,8 @@ import pytest
 sys.dont_write_bytecode = True  # keep the source tree clean: the role copies it verbatim
 REPO = Path(__file__).resolve().parents[2]
 BUILDPACK_SRC = REPO / "files" / "buildpacks" / "python-uv"
-for path in (BUILDPACK_SRC / "lib", REPO / "plugins" / "module_utils"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 
-from luban_python.build import Context  # noqa: E402
+from luban_python.context import Context  # noqa: E402
 from luban_python.env import Target  # noqa: E402
 from luban_python.log import Logger  # noqa: E402
 

@@ -9,16 +9,15 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from luban_python._vendor import tomlw
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "plugins" / "module_utils"))
-import tomlw  # noqa: E402
 FIXTURES = REPO / "tests" / "buildpack" / "fixtures"
 CACHE = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci"))
 BUILDPACK = Path(os.environ.get("LUBAN_BUILDPACK_DIR", REPO / "out" / "buildpacks" / "python-uv"))

@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CACHE, EXAMPLES, REGISTRY, REPO, build_app, commit_all, git_app, http_get, run
-
-sys.path.insert(0, str(REPO / "files" / "buildpacks" / "python-uv" / "lib"))
-from luban_python.errors import CATALOG  # noqa: E402  (the buildpack's own message catalog)
+from luban_python.errors import CATALOG  # the buildpack's own message catalog (pytest.ini puts its lib on sys.path)
 
 
 def _layers(tools, ref: str) -> list[str]:
@@ -249,8 +247,7 @@ def test_cluster_layout_from_detect_builds_as_pack_would(builder, engine, contai
                                      "template": "luban-build-python"}]))
     detect = run([sys.executable, "-m", "luban_step", "detect", "--source", str(source), "--registry", str(registry),
                   "--outputs", str(tmp_path / "outputs"), "--prepare-dir", str(tmp_path / "build")],
-                 env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "files" / "steptool" / "src"),
-                                                                   str(REPO / "plugins" / "module_utils")])})
+                 env={**os.environ, "PYTHONPATH": str(REPO / "files" / "steptool" / "src")})
     assert detect.returncode == 0, detect.stderr
     binding = tmp_path / "bindings" / "ca-certificates"
     binding.mkdir(parents=True)

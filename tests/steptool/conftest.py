@@ -11,12 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# The tests import the step tool from source (pytest.ini puts it on sys.path); the CLI runs from it too.
 STEPTOOL_SRC = ROOT / "files" / "steptool" / "src"
-MODULE_UTILS = ROOT / "plugins" / "module_utils"
-# The tests import the step tool from source and the language code from the collection itself.
-for entry in (str(STEPTOOL_SRC), str(MODULE_UTILS)):
-    if entry not in sys.path:
-        sys.path.insert(0, entry)
 
 TOKEN = "ghs_s3cr3tT0kenValue0123456789abcdefXYZ"
 GIT_ENV = {
@@ -37,19 +33,17 @@ class Result:
         return self.out + self.err
 
 
-def cli_env(extra: dict[str, str] | None = None, module_utils: bool = True) -> dict[str, str]:
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    paths = [str(STEPTOOL_SRC)] + ([str(MODULE_UTILS)] if module_utils else [])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONPATH"] = str(STEPTOOL_SRC)
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env.update(extra or {})
     return env
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, module_utils: bool = True,
-            timeout: float = 120) -> Result:
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
     done = subprocess.run([sys.executable, "-m", "luban_step", *args], capture_output=True, text=True,
-                          env=cli_env(env, module_utils), timeout=timeout, check=False)
+                          env=cli_env(env), timeout=timeout, check=False)
     return Result(done.returncode, done.stdout, done.stderr)
 
 

@@ -164,6 +164,15 @@ CASES = {
         "requires-python is not a valid version specifier: pyproject.toml has requires-python = \"python3\" "
         "(cannot read \"python3\"). Use a PEP 440 specifier such as \">=3.12\".",
     ),
+    "requirements.txt partially hashed": (
+        {"requirements.txt": "idna==3.10 \\\n    --hash=sha256:" + "a" * 64 + "\nsix==1.16.0\nrequests==2.32.3\n"},
+        {},
+        "requirements.txt has hashes for some requirements only: These requirements carry no --hash while the "
+        "others do: six, requests. uv checks a hash only where one is given, so they would be installed "
+        "unchecked, and the file would look safer than it is (pip refuses such a file). Give every requirement "
+        "its hashes, for example by regenerating the file with `uv pip compile --generate-hashes requirements.in "
+        "-o requirements.txt`, or remove the hashes.",
+    ),
     "forbidden env var": (
         {"requirements.txt": "idna\n"},
         {"UV_PROJECT_ENVIRONMENT": "/tmp/venv", "VIRTUAL_ENV": "/tmp/venv"},

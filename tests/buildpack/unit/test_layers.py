@@ -62,10 +62,12 @@ class FakeUv:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.argv: dict[str, list[str]] = {}
 
     def __call__(self, args: list[str], env, cwd: Path, echo: bool) -> uv.Result:
         verb = " ".join(args[1:3])
         self.calls.append(verb)
+        self.argv[verb] = args
         if verb == "python install":
             install_dir = Path(args[args.index("--install-dir") + 1])
             (install_dir / "cpython-3.12.1-linux-x86_64-gnu" / "bin").mkdir(parents=True)
@@ -257,3 +259,40 @@ def test_an_unlocked_pyproject_is_never_pinned(tmp_path) -> None:
     assert detect_project(tmp_path).pinned is False
     (tmp_path / "uv.lock").write_text("version = 1\n")
     assert detect_project(tmp_path).pinned is True
+
+
+# --- hashed requirements: every requirement carries --hash, so uv requires and checks them all ---
+
+HASH = "--hash=sha256:" + "a" * 64
+
+
+def _pip_install(make_context, requirements: str) -> tuple[list[str], Path]:
+    ctx = make_context({"requirements.txt": requirements, ".python-version": "3.12.1\n"})
+    fake = FakeUv()
+    runtime(ctx, fake)
+    return fake.argv["pip install"], ctx.layers_dir
+
+
+def test_a_fully_hashed_requirements_file_is_installed_with_require_hashes(make_context) -> None:
+    argv, layers = _pip_install(make_context, f"idna==3.10 \\\n    {HASH}\nsix==1.16.0 {HASH} {HASH}\n")
+    assert argv == ["/uv", "pip", "install", "--requirements", "requirements.txt", "--require-hashes",
+                    "--compile-bytecode", "--python", f"{layers}/venv/bin/python"]
+
+
+def test_a_requirements_file_without_hashes_is_installed_as_before(make_context) -> None:
+    argv, layers = _pip_install(make_context, "idna==3.10\n")
+    assert argv == ["/uv", "pip", "install", "--requirements", "requirements.txt", "--compile-bytecode",
+                    "--python", f"{layers}/venv/bin/python"]
+
+
+def test_which_requirements_carry_hashes() -> None:
+    from luban_python.package_manager import requirements_hashes
+
+    assert requirements_hashes("") == ((), ())
+    assert requirements_hashes(f"--index-url https://pypi.example/simple\nidna==3.10 \\\n    {HASH}\n") == (("idna",), ())
+    assert requirements_hashes(f"# app\nFlask[async]==3.0.3 ; python_version >= '3.11' {HASH}\nsix==1.16.0\n") == (
+        ("Flask",), ("six",))
+    assert requirements_hashes(f"-r base.txt\n-e ./lib\nidna==3.10 {HASH}\n") == (("idna",), ("-e ./lib",))
+    assert requirements_hashes("idna==3.10  # --hash=sha256:abc is only a comment\n") == ((), ("idna",))
+    assert requirements_hashes(f"https://example.org/idna-3.10.whl {HASH}\n./lib\nsix @ https://example.org/six.whl\n") == (
+        ("https://example.org/idna-3.10.whl",), ("./lib", "six"))

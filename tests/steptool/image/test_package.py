@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import MODULE_UTILS, ROOT
+from conftest import ROOT
 
 STEPTOOL = ROOT / "files" / "steptool"
 
@@ -32,16 +32,13 @@ def test_the_lockfile_matches_the_project() -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_the_source_tree_holds_no_copy_of_the_language_code() -> None:
-    assert not (STEPTOOL / "src" / "luban_step" / "languages.py").exists()
-
-
 def test_the_assembled_image_source_installs_and_runs_detect_with_the_collection_code(tmp_path: Path) -> None:
     out = tmp_path / "out"
     subprocess.run(["make", "--no-print-directory", "-s", "steptool-src", "OUT=" + str(out)], cwd=ROOT, check=True,
                    capture_output=True)
     staged = out / "steptool"
-    assert (staged / "src/luban_step/languages.py").read_bytes() == (MODULE_UTILS / "languages.py").read_bytes()
+    shared = ROOT / "plugins" / "module_utils" / "languages.py"
+    assert (staged / "src/luban_step/_vendor/languages.py").read_bytes() == shared.read_bytes()
     venv = tmp_path / "venv"
     done = subprocess.run([_uv(), "sync", "--frozen", "--no-dev", "--no-editable", "--python", sys.executable,
                            "--project", str(staged)], capture_output=True, text=True, check=False,

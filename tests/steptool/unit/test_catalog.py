@@ -137,12 +137,6 @@ ERRORS = {
         3,
         "Refusing to send the token in '/mnt/x' over plain http to 'git.example.org'. A token sent "
         'without TLS can be read on the way. Use an https:// URL.'),
-    'languages-missing': (
-        3,
-        'The language selection code (languages.py of the luban.ci collection) is not installed beside '
-        "luban-step. The step tool reuses the collection's implementation, which is added when the image "
-        "source is assembled. Build the image from 'make steptool-src' output (out/steptool), or put the "
-        "collection's plugins/module_utils on PYTHONPATH."),
     'registry-invalid': (
         3,
         "The language registry '/mnt/x' is not usable: Permission denied. It must be the JSON list "

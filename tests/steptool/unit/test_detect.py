@@ -1,4 +1,4 @@
-"""detect with the collection's own languages.py (plugins/module_utils), not a copy."""
+"""detect with the collection's language selection (its vendored copy of plugins/module_utils/languages.py)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODULE_UTILS, run_cli
+from conftest import run_cli
+from luban_step._vendor import languages
 
 
 @pytest.fixture()
 def registry_file(tmp_path: Path) -> Path:
-    import languages
-
     path = tmp_path / "registry.json"
     data = languages.registry_to_data(languages.DEFAULT_REGISTRY)
     data[0]["builder"] = "quay.io/acme/builder@sha256:" + "c" * 64
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
-
-
-def test_detect_uses_the_collection_module_itself() -> None:
-    import languages
-
-    from luban_step.detect import load_languages
-
-    assert load_languages() is languages
-    assert Path(languages.__file__).resolve() == (MODULE_UTILS / "languages.py").resolve()
 
 
 def test_detect_writes_single_value_outputs_for_argo(tmp_path: Path, registry_file: Path) -> None:
@@ -49,8 +39,6 @@ def test_detect_writes_single_value_outputs_for_argo(tmp_path: Path, registry_fi
 
 
 def test_detect_passes_the_selection_error_through_word_for_word(tmp_path: Path, registry_file: Path) -> None:
-    import languages
-
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "main.go").write_text("package main\n")
     registry = languages.registry_from_data(json.loads(registry_file.read_text()))
@@ -73,15 +61,6 @@ def test_detect_refuses_a_registry_that_is_not_the_configmap_shape(tmp_path: Pat
         "luban-step: error: The language registry '%s' is not usable: the top level is not a list. It must be "
         "the JSON list written by the luban.ci.language_registry filter (the language ConfigMap). Check the "
         "ConfigMap mounted at that path.\n" % bad)
-
-
-def test_detect_without_the_language_module_says_how_to_get_it(tmp_path: Path, registry_file: Path) -> None:
-    (tmp_path / "src").mkdir()
-    result = run_cli("detect", "--source", str(tmp_path / "src"), "--registry", str(registry_file),
-                     "--outputs", str(tmp_path / "o"), module_utils=False)
-    assert result.code == 3
-    assert result.err.startswith("luban-step: error: The language selection code (languages.py of the luban.ci "
-                                 "collection) is not installed beside luban-step.")
 
 
 def test_detect_on_a_missing_source_directory(tmp_path: Path, registry_file: Path) -> None:

@@ -3,9 +3,8 @@
 lifecycle (luban_step.project, luban_step.prepare).
 
 The implementation is ``plugins/module_utils/languages.py`` of the luban.ci collection, the same
-file the Ansible filter and module use. It is not kept in this package's source: ``make
-steptool-src`` copies it in as ``luban_step/languages.py`` when the image source is assembled;
-in a checkout of the collection it is found on ``sys.path`` (plugins/module_utils).
+file the Ansible filter and module use; this package carries it as ``luban_step._vendor.languages``,
+a byte-identical copy written by ``scripts/vendor.py``.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 from luban_step import validate
+from luban_step._vendor import languages
 from luban_step.errors import StepError, notice
 from luban_step.outputs import write_outputs
 from luban_step.prepare import prepare
@@ -35,20 +34,7 @@ class DetectRequest:
     build_env: Sequence[str] = ()
 
 
-def load_languages() -> ModuleType:
-    try:
-        from luban_step import languages  # the copy assembled into the image
-    except ImportError:
-        try:
-            import languages  # type: ignore[no-redef]  # plugins/module_utils on sys.path
-        except ImportError:
-            raise StepError("languages-missing") from None
-    if not hasattr(languages, "select_language") or not hasattr(languages, "registry_from_data"):
-        raise StepError("languages-missing")
-    return languages
-
-
-def load_registry(languages: ModuleType, path: Path) -> tuple:
+def load_registry(path: Path) -> tuple:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -84,8 +70,7 @@ def detect(request: DetectRequest, log: Log = lambda line: None) -> str:
     if not source.is_dir():
         raise StepError("source-missing", path=source)
     env = operator_env(request.build_env)
-    languages = load_languages()
-    registry = load_registry(languages, Path(request.registry))
+    registry = load_registry(Path(request.registry))
     try:
         selection = languages.select_language(source, app_path, registry)
     except languages.LanguageSelectionError as exc:

@@ -178,13 +178,6 @@ CATALOG: dict[str, Entry] = {
         "Refusing to send the token in {path} over plain http to {host}. A token sent without "
         "TLS can be read on the way. Use an https:// URL.",
     ),
-    "languages-missing": Entry(
-        Exit.CONFIG,
-        "The language selection code (languages.py of the luban.ci collection) is not installed "
-        "beside luban-step. The step tool reuses the collection's implementation, which is added "
-        "when the image source is assembled. Build the image from 'make steptool-src' output "
-        "(out/steptool), or put the collection's plugins/module_utils on PYTHONPATH.",
-    ),
     "registry-invalid": Entry(
         Exit.CONFIG,
         "The language registry {path} is not usable: {reason}. It must be the JSON list written "

@@ -70,6 +70,14 @@ CATALOG: dict[str, Message] = {
         "would not give the app what pyproject.toml asks for. Run `uv lock` and commit the updated "
         "uv.lock.",
     ),
+    "requirements_partially_hashed": Message(
+        "requirements.txt has hashes for some requirements only",
+        "These requirements carry no --hash while the others do: {unhashed}. uv checks a hash only "
+        "where one is given, so they would be installed unchecked, and the file would look safer "
+        "than it is (pip refuses such a file). Give every requirement its hashes, for example by "
+        "regenerating the file with `uv pip compile --generate-hashes requirements.in -o "
+        "requirements.txt`, or remove the hashes.",
+    ),
     "python_version_file_empty": Message(
         ".python-version holds no version",
         "The file has only blank lines or comments, so it does not say which Python to use. Write "

@@ -8,11 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-try:  # vendored next to this package when the buildpack is packaged
-    from . import tomlw
-except ImportError:  # running from the collection source: plugins/module_utils is on sys.path
-    import tomlw  # type: ignore[no-redef]
-
+from ._vendor import tomlw
 from .log import Logger
 
 
@@ -56,6 +52,18 @@ class Layer:
         (target / f"{name}.{action}").write_text(value, encoding="utf-8")
 
 
+# How a log line names each key of layer metadata.
+LABELS = {
+    "arch": "architecture",
+    "distro": "distribution",
+    "python": "Python version",
+    "uv": "uv version",
+    "manager": "package manager",
+    "inputs": "dependency files",
+    "buildpack": "buildpack version",
+}
+
+
 def change_reason(old: Mapping[str, object] | None, new: Mapping[str, object], labels: Mapping[str, str]) -> str | None:
     """Why a layer cannot be reused (None: it can)."""
     if old is None:
@@ -79,3 +87,25 @@ def reuse_or_reset(layer: Layer, metadata: Mapping[str, object], labels: Mapping
         shutil.rmtree(layer.path)
     layer.path.mkdir(parents=True)
     return False
+
+
+def reuse_reason(layer: Layer, metadata: Mapping[str, str]) -> str | None:
+    """Why the previous image's launch-only layer cannot be kept (None: it can, by metadata alone)."""
+    reason = change_reason(layer.old_metadata(), metadata, LABELS)
+    if reason is None and not layer.sbom.is_file():
+        reason = "the previous image has no SBOM for it"
+    if reason is None and layer.path.exists():
+        # The lifecycle never restores a launch-only layer's files; files here would be exported as
+        # the layer, so they are rebuilt rather than trusted.
+        reason = "its files were restored from a cache"
+    return reason
+
+
+def remove_uv_bookkeeping(directory: Path) -> None:
+    """uv's lock files (world-writable) and scratch dirs have no place in a launch layer."""
+    for name in (".lock", ".temp", ".gitignore"):
+        path = directory / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()

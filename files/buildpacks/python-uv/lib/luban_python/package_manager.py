@@ -6,6 +6,7 @@ import enum
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,14 +31,26 @@ _SOURCE_OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f
                    "--no-binary", "--only-binary", "--prefer-binary", "--require-hashes", "--pre", "--no-index")
 
 
+# The start of a requirement: its project name.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+_HASH = re.compile(r"\s--hash[=\s]")
+# A requirement given as a URL, shown whole (its scheme is not a name).
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _logical_lines(text: str) -> Iterator[str]:
+    """The lines of a requirements.txt as pip reads them: continuations joined, comments and blank
+    lines dropped."""
+    for raw in text.replace("\\\n", " ").splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if line:
+            yield line
+
+
 def requirements_pinned(text: str) -> bool:
     """Whether every requirement of a requirements.txt is pinned to one version (==, ===), so a
     new resolution installs exactly the same versions."""
-    logical = text.replace("\\\n", " ")
-    for raw in logical.splitlines():
-        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
-        if not line:
-            continue
+    for line in _logical_lines(text):
         if line.startswith("-"):
             if line.split()[0].split("=")[0] not in _SOURCE_OPTIONS:
                 return False
@@ -46,6 +59,22 @@ def requirements_pinned(text: str) -> bool:
         if not _PINNED.match(requirement):
             return False
     return True
+
+
+def requirements_hashes(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The requirements of a requirements.txt that carry a --hash and those that do not (an
+    editable requirement never can); options such as -r and --index-url are not requirements."""
+    hashed: list[str] = []
+    unhashed: list[str] = []
+    for line in _logical_lines(text):
+        if line.startswith(("-e ", "--editable")):
+            unhashed.append(line)
+        elif not line.startswith("-"):
+            requirement = _HASH.split(" " + line)[0].strip()
+            name = _NAME.match(requirement)
+            shown = name.group(0) if name and not _URL.match(requirement) else requirement
+            (hashed if _HASH.search(" " + line) else unhashed).append(shown)
+    return tuple(hashed), tuple(unhashed)
 
 
 @dataclass(frozen=True)
@@ -57,6 +86,8 @@ class Project:
     # Whether those files pin every dependency to one version (uv.lock, or a fully pinned
     # requirements.txt): a kept venv then holds exactly what a new resolution would install.
     pinned: bool = True
+    # Whether every requirement of a requirements.txt carries a --hash: uv then requires them all.
+    hashed: bool = False
 
     @property
     def requires_python(self) -> str | None:
@@ -116,5 +147,9 @@ def detect_project(app_dir: Path) -> Project:
         return Project(Manager.UV_UNLOCKED, pyproject, ("pyproject.toml",), pinned=False)
     if has_requirements:
         text = (app_dir / "requirements.txt").read_text(encoding="utf-8", errors="replace")
-        return Project(Manager.REQUIREMENTS, pyproject, ("requirements.txt",), pinned=requirements_pinned(text))
+        hashed, unhashed = requirements_hashes(text)
+        if hashed and unhashed:
+            raise BuildpackError("requirements_partially_hashed", unhashed=", ".join(unhashed))
+        return Project(Manager.REQUIREMENTS, pyproject, ("requirements.txt",), pinned=requirements_pinned(text),
+                       hashed=bool(hashed))
     raise BuildpackError("no_package_manager")

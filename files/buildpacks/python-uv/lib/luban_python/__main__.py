@@ -1,13 +1,14 @@
-"""Entry point of bin/build: reads the CNB environment and runs the build (bin/detect is sh)."""
+"""bin/build starts the buildpack here: reads the CNB environment and runs the build phase
+(bin/detect is sh)."""
 
 from __future__ import annotations
 
 import datetime
-import os
 import sys
 from pathlib import Path
 
 from . import build
+from .context import Context
 from .env import merged_env, process_env, read_platform_env, target_from_env
 from .errors import BuildpackError
 from .log import Logger
@@ -17,18 +18,18 @@ def _path(env: dict[str, str], name: str, argv: list[str], index: int) -> Path:
     """A CNB path from its env var (Buildpack API >= 0.8), else the older positional argument."""
     value = env.get(name) or (argv[index] if len(argv) > index else "")
     if not value:
-        raise SystemExit(f"{name} is not set: bin/{argv[0]} must be run by a CNB lifecycle")
+        raise SystemExit(f"{name} is not set: bin/build must be run by a CNB lifecycle")
     return Path(value)
 
 
 def run_build(argv: list[str]) -> int:
     raw = process_env()
-    layers_dir = _path(raw, "CNB_LAYERS_DIR", argv, 1)
-    platform_dir = _path(raw, "CNB_PLATFORM_DIR", argv, 2)
+    layers_dir = _path(raw, "CNB_LAYERS_DIR", argv, 0)
+    platform_dir = _path(raw, "CNB_PLATFORM_DIR", argv, 1)
     env = merged_env(raw, read_platform_env(platform_dir))
     buildpack_dir = Path(env.get("CNB_BUILDPACK_DIR") or Path(__file__).resolve().parents[2])
     log = Logger()
-    ctx = build.Context(
+    ctx = Context(
         app_dir=Path.cwd(), layers_dir=layers_dir, platform_dir=platform_dir, buildpack_dir=buildpack_dir,
         env=env, target=target_from_env(env), today=datetime.date.today(), log=log,
     )
@@ -41,10 +42,9 @@ def run_build(argv: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    phase = argv[0] if argv else ""
+    """The build phase with bin/build's arguments (the CNB positional ones, if any)."""
     try:
-        if phase == "build":
-            return run_build(argv)
+        return run_build(argv)
     except Exception:  # an unexpected failure: show everything, it is a buildpack bug
         import traceback
 
@@ -52,5 +52,7 @@ def main(argv: list[str]) -> int:
         print("\n[Error: internal buildpack error]\nThe luban/python-uv buildpack failed unexpectedly; the traceback above "
               "shows where. Please report it with the build log.", file=sys.stderr)
         return 1
-    print(f"usage: {os.path.basename(sys.argv[0])} build", file=sys.stderr)
-    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
