@@ -99,7 +99,7 @@ def test_first_build_installs_python_and_venv_as_launch_only_layers(make_context
     ctx = make_context(APP)
     fake = FakeUv()
     runtime(ctx, fake)
-    assert fake.calls == ["python install", f"venv {ctx.layers_dir}/venv", "pip install", "cache prune"]
+    assert fake.calls == ["python install", f"venv {ctx.layers_dir}/venv", "pip install", "-m compileall", "cache prune"]
     for name in ("python", "venv"):
         assert tomllib.loads((ctx.layers_dir / f"{name}.toml").read_text())["types"] == {"build": False, "launch": True, "cache": False}
         assert (ctx.layers_dir / f"{name}.sbom.cdx.json").is_file()
@@ -276,12 +276,12 @@ def _pip_install(make_context, requirements: str) -> tuple[list[str], Path]:
 def test_a_fully_hashed_requirements_file_is_installed_with_require_hashes(make_context) -> None:
     argv, layers = _pip_install(make_context, f"idna==3.10 \\\n    {HASH}\nsix==1.16.0 {HASH} {HASH}\n")
     assert argv == ["/uv", "pip", "install", "--requirements", "requirements.txt", "--require-hashes",
-                    "--compile-bytecode", "--python", f"{layers}/venv/bin/python"]
+                    "--python", f"{layers}/venv/bin/python"]
 
 
 def test_a_requirements_file_without_hashes_is_installed_as_before(make_context) -> None:
     argv, layers = _pip_install(make_context, "idna==3.10\n")
-    assert argv == ["/uv", "pip", "install", "--requirements", "requirements.txt", "--compile-bytecode",
+    assert argv == ["/uv", "pip", "install", "--requirements", "requirements.txt",
                     "--python", f"{layers}/venv/bin/python"]
 
 
@@ -296,3 +296,26 @@ def test_which_requirements_carry_hashes() -> None:
     assert requirements_hashes("idna==3.10  # --hash=sha256:abc is only a comment\n") == ((), ("idna",))
     assert requirements_hashes(f"https://example.org/idna-3.10.whl {HASH}\n./lib\nsix @ https://example.org/six.whl\n") == (
         ("https://example.org/idna-3.10.whl",), ("./lib", "six"))
+
+
+def test_the_venv_bytecode_is_compiled_in_one_process_with_a_fixed_hash_seed(make_context) -> None:
+    """uv's --compile-bytecode hands files to worker processes as they free up; marshal writes an
+    object shared with earlier compilations as a reference, so the same lock gave a different .pyc
+    under load. One process, sorted files (compileall walks directories sorted), a fixed seed."""
+    ctx = make_context({"requirements.txt": "idna==3.10\n", ".python-version": "3.12.1\n"})
+    seen = {}
+    fake = FakeUv()
+
+    def runner(args, env, cwd, echo):
+        if args[1:3] == ["-m", "compileall"]:
+            seen.update(args=args, env=dict(env))
+        return fake(args, env, cwd, echo)
+
+    ctx.runner = runner
+    build.install_runtime(ctx, detect_project(ctx.app_dir), Path("/uv"), "0.13.9", "3.12.1", {}, {})
+    venv = ctx.layers_dir / "venv"
+    assert seen["args"] == [f"{venv}/bin/python", "-m", "compileall", "-q", "-q", "--invalidation-mode", "unchecked-hash",
+                            f"{venv}/lib"]
+    assert "-j" not in " ".join(seen["args"]) and seen["env"]["PYTHONHASHSEED"] == "0"
+    assert not [a for a in fake.argv["pip install"] if a == "--compile-bytecode"]
+    assert fake.calls.index("-m compileall") == fake.calls.index("pip install") + 1

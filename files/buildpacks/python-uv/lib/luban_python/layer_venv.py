@@ -33,10 +33,25 @@ def _commands(project: Project, uv_bin: Path, python: Path, venv: Layer) -> list
         return [
             [uv_cmd, "venv", str(venv.path), "--python", str(python)],
             [uv_cmd, "pip", "install", "--requirements", "requirements.txt", *(["--require-hashes"] if project.hashed else []),
-             "--compile-bytecode", "--python", str(venv.path / "bin" / "python")],
+             "--python", str(venv.path / "bin" / "python")],
         ]
     locked = ["--locked"] if project.manager is Manager.UV_LOCKED else []
-    return [[uv_cmd, "sync", *locked, "--no-dev", "--compile-bytecode", "--python", str(python)]]
+    return [[uv_cmd, "sync", *locked, "--no-dev", "--python", str(python)]]
+
+
+def compile_bytecode(ctx: Context, venv: Layer) -> None:
+    """Compiles the venv's bytecode reproducibly: one process, files in sorted order, a fixed hash
+    seed, hash-based .pyc files that are never re-checked. uv's --compile-bytecode spreads the
+    files over worker processes as they free up, and marshal's output depends on what the process
+    compiled before (shared objects are written as references), so two builds of the same lock
+    could differ in a .pyc under load."""
+    args = [str(venv.path / "bin" / "python"), "-m", "compileall", "-q", "-q", "--invalidation-mode", "unchecked-hash",
+            str(venv.path / "lib")]
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1"}
+    ctx.log.step("Compiling the venv's bytecode (one process, fixed hash seed: reproducible)")
+    # Like uv's --compile-bytecode, a file that does not compile (a template or a Python 2
+    # leftover in a package) is left as it is: it never compiled, so nothing imports it.
+    ctx.runner(args, env, ctx.app_dir, False)
 
 
 def _launch_env(venv: Layer) -> None:
@@ -66,6 +81,7 @@ def install(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, 
     finally:
         if not had_lock and lock.exists():
             lock.unlink()  # resolved for this build only: the app is not modified
+    compile_bytecode(ctx, venv)
     ctx.runner([str(uv_bin), "cache", "prune", "--ci", "--quiet"], run_env, ctx.app_dir, True)
     remove_uv_bookkeeping(venv.path)
     _launch_env(venv)
