@@ -218,3 +218,23 @@ def test_no_binding_appears_without_being_asked_for(docs: list[Doc]) -> None:
     for wt in by_kind(docs, "WorkflowTemplate"):
         text = json.dumps(wt.body)
         assert "bindings.luban.ci" not in text and "--build-env" not in text, wt.name
+
+
+def test_the_phases_find_the_workflow_volumes_they_mount_in_their_own_template(docs: list[Doc]) -> None:
+    """Argo adds a Workflow-level volume to a containerSet pod only for the set's shared mounts
+    (found on the test cluster: "volumeMounts[1].name: Not found: registry"), so the build template
+    declares the two it mounts phase by phase, the push secret being the calling lane's."""
+    build = build_template(docs)
+    volumes = {v["name"]: v for v in build["volumes"]}
+    assert volumes["workspace"] == {"name": "workspace", "persistentVolumeClaim": {"claimName": "{{workflow.name}}-workspace"}}
+    assert volumes["registry"]["secret"]["secretName"] == "{{inputs.parameters.registry-robot}}"
+    assert volumes["registry"]["secret"]["items"] == [{"key": ".dockerconfigjson", "path": "config.json"}]
+    assert "volumeMounts" not in build["containerSet"]
+    for lane, secret in (("luban-ci", "luban-registry"), ("luban-ci-pr", "luban-registry-pr")):
+        spec = one(docs, "WorkflowTemplate", lane).body["spec"]
+        assert [c["metadata"]["name"] for c in spec["volumeClaimTemplates"]] == ["workspace"]
+        assert {"name": "registry", "secret": {"secretName": secret, "defaultMode": 0o440,
+                "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}} in spec["volumes"]
+        pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
+        (build_step,) = [s for group in pipeline["steps"] for s in group if s["name"] == "build"]
+        assert {"name": "registry-robot", "value": secret} in build_step["arguments"]["parameters"]
