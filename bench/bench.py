@@ -225,10 +225,10 @@ def patch_run_image(index: int) -> None:
 def build_luban(app: Path, repository: str, *pack_args: str) -> Build:
     """One build through build_app.yml; the time is the pack step's own duration."""
     result_file = WORK / "luban-build.json"
-    extra = json.dumps({"app_pack_args": ["--verbose", "--run-image", BENCH_RUN_IMAGE, *pack_args]})
+    extra = json.dumps({"app_image_pack_args": ["--verbose", "--run-image", BENCH_RUN_IMAGE, *pack_args]})
     argv = ["ansible-playbook", "-i", "inventories/local", "playbooks/build_app.yml", "-e", f"app={app}",
-            "-e", f"app_image_repository={repository}", "-e", f"app_result_file={result_file}",
-            "-e", f"app_builder={BUILDER}", "-e", extra]
+            "-e", f"app_image_repository={repository}", "-e", f"app_image_result_file={result_file}",
+            "-e", f"app_image_builder={BUILDER}", "-e", extra]
     env = {**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
     start = time.monotonic()
     with MemoryProbe() as probe:
@@ -236,7 +236,7 @@ def build_luban(app: Path, repository: str, *pack_args: str) -> Build:
     pipeline = time.monotonic() - start
     data = json.loads(result.stdout[result.stdout.index("{"):])
     pack = next(t["hosts"]["localhost"] for play in data["plays"] for t in play["tasks"]
-                if t["task"]["name"] == "Build and publish the image with pack")
+                if t["task"]["name"].endswith("Build and publish the image with pack"))
     if result.returncode != 0 or pack.get("rc") != 0:
         raise SystemExit(f"luban-ci build failed:\n{pack.get('stdout', '')[-4000:]}\n{pack.get('stderr', '')[-2000:]}\n"
                          f"{result.stderr[-2000:]}")

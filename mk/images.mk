@@ -2,7 +2,7 @@
 
 .PHONY: docker-engine images-host-deps tools registry stack builder demo build-app test-images
 
-# debootstrap makes the offline twin's base; curl and git are used by the scripts and build_app.yml.
+# debootstrap makes the offline twin's base; curl and git are used by the scripts and the role app_image.
 images-host-deps:
 	@source scripts/lib.sh && apt_install debootstrap curl git
 

@@ -75,7 +75,7 @@ def build_app(app_dir: Path, repository: str, *extra: str, check: bool = True) -
     result_file = app_dir.parent / f"{app_dir.name}-{uuid.uuid4().hex[:8]}.json"
     argv = ["ansible-playbook", "-i", "inventories/local", "playbooks/build_app.yml",
             "-e", f"app={app_dir}", "-e", f"app_image_repository={repository}",
-            "-e", f"app_result_file={result_file}", "-e", f"app_builder={BUILDER}", *extra]
+            "-e", f"app_image_result_file={result_file}", "-e", f"app_image_builder={BUILDER}", *extra]
     result = run(argv, cwd=REPO)
     if not check:
         return result

@@ -92,8 +92,8 @@ def test_dependency_change_rebuilds_the_venv_and_cpython_comes_out_identical(bui
 def test_two_builds_from_nothing_give_the_same_digest(flask_app):
     # --clear-cache: no cache and no layer metadata restored, so CPython and the venv are installed
     # from nothing each time (into two repositories, so neither build sees the other's image).
-    first = build_app(flask_app, f"{REGISTRY}/tests/fresh-a", "-e", '{"app_pack_args": ["--clear-cache"]}')
-    second = build_app(flask_app, f"{REGISTRY}/tests/fresh-b", "-e", '{"app_pack_args": ["--clear-cache"]}')
+    first = build_app(flask_app, f"{REGISTRY}/tests/fresh-a", "-e", '{"app_image_pack_args": ["--clear-cache"]}')
+    second = build_app(flask_app, f"{REGISTRY}/tests/fresh-b", "-e", '{"app_image_pack_args": ["--clear-cache"]}')
     for build in (first, second):
         assert re.search(r"Installing CPython 3\.12\.\d+ into the python layer: no previous layer", _flat(build.output)), build.output[-3000:]
     assert first.digest == second.digest

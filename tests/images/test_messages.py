@@ -1,5 +1,5 @@
 """The images area's user-facing messages, triggered for real and checked word for word against
-their catalogs (role vars and build_app.yml vars)."""
+their catalogs (the roles' vars/main.yml)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,7 @@ from conftest import EXAMPLES, REPO, run
 
 
 def _catalog(path: Path, key: str) -> dict[str, str]:
-    data = yaml.safe_load(path.read_text())
-    if isinstance(data, list):  # a playbook: the catalog is in the first play's vars
-        data = data[0]["vars"]
-    return data[key]
+    return yaml.safe_load(path.read_text())[key]
 
 
 def _flat(text: str) -> str:
@@ -52,13 +49,13 @@ def test_builder_names_a_missing_buildpack(tmp_path):
 
 @pytest.mark.parametrize("present", [[], ["download-metadata.json"]], ids=["absent", "without-binding-type"])
 def test_build_app_says_how_to_get_the_missing_python_mirror(tmp_path, present):
-    catalog = _catalog(REPO / "playbooks" / "build_app.yml", "build_app_messages")
+    catalog = _catalog(REPO / "roles" / "app_image" / "vars" / "main.yml", "app_image_messages")
     mirror = tmp_path / "no-mirror"
     for name in present:
         mirror.mkdir(exist_ok=True)
         (mirror / name).write_text("{}")
     result = run(["ansible-playbook", "-i", "inventories/local", "playbooks/build_app.yml",
-                  "-e", f"app={EXAMPLES / 'worker-cli'}", "-e", "app_python_mirror=true",
-                  "-e", f"app_python_mirror_dir={mirror}", "-e", f"luban_out_dir={tmp_path}"], cwd=REPO)
+                  "-e", f"app={EXAMPLES / 'worker-cli'}", "-e", "app_image_python_mirror=true",
+                  "-e", f"app_image_python_mirror_dir={mirror}", "-e", f"luban_out_dir={tmp_path}"], cwd=REPO)
     assert result.returncode != 0
     assert _flat(catalog["mirror_missing"].format(dir=mirror)) in _flat(result.stdout)
