@@ -203,7 +203,7 @@ def test_one_run_per_lane_with_deadlines_retries_on_errors_only_ttl_and_pod_gc(d
     for name in ("luban-ci", "luban-ci-pr"):
         spec = one(docs, "WorkflowTemplate", name).body["spec"]
         pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
-        assert pipeline["synchronization"] == {"mutexes": [{"name": "{{workflow.parameters.lane}}"}]}
+        assert pipeline["synchronization"]["mutexes"] == [{"name": "{{workflow.parameters.lane}}"}]
         assert spec["activeDeadlineSeconds"] > 0
         assert spec["ttlStrategy"]["secondsAfterSuccess"] > 0
         assert spec["podGC"]["strategy"] == "OnPodSuccess"
