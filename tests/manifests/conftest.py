@@ -128,7 +128,10 @@ def render(tmp: Path, extra_vars: dict[str, Any]) -> Path:
 
 
 # The non-default options in one render: an organization-wide EventSource with automatic hook
-# creation on GitHub Enterprise Server, and the opt-in privileged pack engine.
+# creation on GitHub Enterprise Server, and the opt-in privileged pack engine (its images by digest,
+# as the role requires of every image it runs).
+PACK_IMAGE = "docker.io/buildpacksio/pack:0.38.2@sha256:" + "5" * 64
+DIND_IMAGE = "docker.io/library/docker:28.5.1-dind@sha256:" + "d" * 64
 VARIANT = {
     "argo_events_github_repositories": [],
     "argo_events_github_organizations": ["example"],
@@ -137,6 +140,8 @@ VARIANT = {
     "argo_events_github_base_url": "https://ghe.example.com/api/v3/",
     "argo_events_github_upload_url": "https://ghe.example.com/api/uploads/",
     "argo_workflows_build_engine": "pack",
+    "argo_workflows_pack_image": PACK_IMAGE,
+    "argo_workflows_dind_image": DIND_IMAGE,
 }
 
 

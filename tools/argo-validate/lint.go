@@ -15,8 +15,11 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v4/pkg/apis/workflow/v1alpha1"
 	"github.com/argoproj/argo-workflows/v4/util/logging"
 	"github.com/argoproj/argo-workflows/v4/workflow/validate"
+	corev1 "k8s.io/api/core/v1"
 	apierr "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"sigs.k8s.io/yaml"
 )
 
 // The language registry ConfigMap rendered by the argo_workflows role.
@@ -169,6 +172,9 @@ func lint(dir string) (any, bool, error) {
 				r.OK, r.Error = false, err.Error()
 			}
 			add(r)
+			if tmpl.Spec.PodSpecPatch != "" {
+				add(podSpecPatchResult(d, tmpl))
+			}
 			expanded, dynamic := expandDynamicRefs(tmpl, candidates)
 			for candidate, c := range expanded {
 				r := lintResult{File: d.File, Kind: d.Kind, Name: d.Name, Check: "argo-workflows-validate-templateref", OK: true,
@@ -177,6 +183,10 @@ func lint(dir string) (any, bool, error) {
 					r.OK, r.Error = false, err.Error()
 				}
 				add(r)
+			}
+		case "NetworkPolicy":
+			if _, ok := set.NetworkPolicies[d.Name]; ok {
+				add(lintResult{File: d.File, Kind: d.Kind, Name: d.Name, Check: "strict-decode", OK: true})
 			}
 		case "EventBus":
 			if eb, ok := set.EventBuses[d.Name]; ok {
@@ -219,4 +229,63 @@ func eventBusFor(set *manifestSet, sn *aev1.Sensor) *aev1.EventBus {
 		name = "default"
 	}
 	return set.EventBuses[name]
+}
+
+// applyPodSpecPatch is Argo's workflow/util.ApplyPodSpecPatch (v4.0.2), which the controller
+// calls on every pod after it has added its init and wait containers: YAML to JSON, the patch must
+// decode as a PodSpec, then a strategic merge patch. (That package drags the Argo server's SSO
+// modules into the build, so its few lines are repeated here.)
+func applyPodSpecPatch(podSpec corev1.PodSpec, patchYAML string) (*corev1.PodSpec, error) {
+	podSpecJSON, err := json.Marshal(podSpec)
+	if err != nil {
+		return nil, err
+	}
+	patchJSON, err := yaml.YAMLToJSON([]byte(patchYAML))
+	if err != nil {
+		return nil, fmt.Errorf("failed to convert the PodSpecPatch yaml to json: %w", err)
+	}
+	if err := json.Unmarshal(patchJSON, &corev1.PodSpec{}); err != nil {
+		return nil, fmt.Errorf("invalid podSpecPatch %q: %w", patchYAML, err)
+	}
+	merged, err := strategicpatch.StrategicMergePatch(podSpecJSON, patchJSON, corev1.PodSpec{})
+	if err != nil {
+		return nil, fmt.Errorf("error occurred during strategic merge patch: %w", err)
+	}
+	var out corev1.PodSpec
+	if err := json.Unmarshal(merged, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// podSpecPatchResult applies a WorkflowTemplate's podSpecPatch as the controller does to a pod of
+// the shape it builds (init, wait, main) and reports the resulting containers' resources (Detail,
+// JSON: container name -> resources).
+func podSpecPatchResult(d document, tmpl *wfv1.WorkflowTemplate) lintResult {
+	r := lintResult{File: d.File, Kind: d.Kind, Name: d.Name, Check: "argo-workflows-podspecpatch", OK: true}
+	pod := corev1.PodSpec{
+		InitContainers: []corev1.Container{{Name: "init", Image: "argoexec"}},
+		Containers:     []corev1.Container{{Name: "wait", Image: "argoexec"}, {Name: "main", Image: "main"}},
+	}
+	patched, err := applyPodSpecPatch(pod, tmpl.Spec.PodSpecPatch)
+	if err != nil {
+		r.OK, r.Error = false, err.Error()
+		return r
+	}
+	out := map[string]corev1.ResourceRequirements{}
+	names := []string{}
+	for _, c := range append(append([]corev1.Container{}, patched.InitContainers...), patched.Containers...) {
+		out[c.Name] = c.Resources
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, ",") != "init,wait,main" {
+		r.OK, r.Error = false, "the patch changed the pod's containers: "+strings.Join(names, ",")
+	}
+	js, err := json.Marshal(out)
+	if err != nil {
+		r.OK, r.Error = false, err.Error()
+		return r
+	}
+	r.Detail = string(js)
+	return r
 }

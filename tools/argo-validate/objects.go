@@ -14,6 +14,7 @@ import (
 	aev1 "github.com/argoproj/argo-events/pkg/apis/events/v1alpha1"
 	wfv1 "github.com/argoproj/argo-workflows/v4/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -35,6 +36,7 @@ type manifestSet struct {
 	EventSources      map[string]*aev1.EventSource
 	Sensors           map[string]*aev1.Sensor
 	ConfigMaps        map[string]*corev1.ConfigMap
+	NetworkPolicies   map[string]*networkingv1.NetworkPolicy
 	DecodeErrors      map[string]error // key: file#kind/name
 }
 
@@ -125,6 +127,7 @@ func loadManifests(dir string) (*manifestSet, error) {
 		EventSources:      map[string]*aev1.EventSource{},
 		Sensors:           map[string]*aev1.Sensor{},
 		ConfigMaps:        map[string]*corev1.ConfigMap{},
+		NetworkPolicies:   map[string]*networkingv1.NetworkPolicy{},
 		DecodeErrors:      map[string]error{},
 	}
 	for _, d := range docs {
@@ -155,6 +158,11 @@ func loadManifests(dir string) (*manifestSet, error) {
 			obj := &corev1.ConfigMap{}
 			if err = decodeStrict(d.JSON, obj); err == nil {
 				set.ConfigMaps[obj.Name] = obj
+			}
+		case "NetworkPolicy":
+			obj := &networkingv1.NetworkPolicy{}
+			if err = decodeStrict(d.JSON, obj); err == nil {
+				set.NetworkPolicies[obj.Name] = obj
 			}
 		case "Workflow", "ClusterWorkflowTemplate", "CronWorkflow":
 			err = fmt.Errorf("kind %s is not expected in luban-ci's rendered manifests", d.Kind)
