@@ -7,7 +7,9 @@ so the deployed app answers with it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from pathlib import Path
 
 import scenario
@@ -16,7 +18,11 @@ APP_DIR = Path(__file__).resolve().parent / "apps" / "hostile-build"
 
 
 def test_the_app_build_code_finds_no_credential(env) -> None:
-    _push, result = scenario.deploy(env, "hostile-build", tree=APP_DIR, message="scenario 8")
+    # A new pyproject.toml each run (a comment: the lock still matches): the venv, and with it the
+    # probe, is built again instead of kept from an earlier run's image.
+    pyproject = (APP_DIR / "pyproject.toml").read_text() + "# run %s\n" % uuid.uuid4().hex
+    _push, result = scenario.deploy(env, "hostile-build", tree=APP_DIR, files={"pyproject.toml": pyproject},
+                                    message="scenario 8")
     # A finding fails the build, with the probe's list in the build phase's log (uv shows a build
     # backend's output only when it fails).
     assert result.phase == "Succeeded", result.logs[-8000:]
@@ -25,6 +31,8 @@ def test_the_app_build_code_finds_no_credential(env) -> None:
     body = json.loads(result.answer["body"])
     assert body["app"] == "hostile-build" and body["uid"] != 0
     probe = body["probe"]
+    # The report is this build's: the probe read the pyproject.toml pushed above.
+    assert probe["pyproject_sha256"] == hashlib.sha256(pyproject.encode()).hexdigest()
     assert probe["findings"] == []
     # It can see: the planted Docker config and token were found before the real search.
     assert probe["self_test"] == ["JSON web token", "registry auths"]

@@ -73,7 +73,8 @@ def test_the_app_build_code_never_holds_a_credential(docs: list[Doc]) -> None:
     sdist's setup.py: no registry credential, no workspace (the checkout), no service account token."""
     containers = phases(docs)
     spec = one(docs, "WorkflowTemplate", "luban-ci").body["spec"]
-    secret_volumes = {v["name"] for v in spec["volumes"] if "secret" in v} | {"workspace"}
+    secret_volumes = ({v["name"] for v in spec["volumes"] + build_template(docs)["volumes"] if "secret" in v}
+                      | {"workspace"})
     for name in APP_CODE:
         c = containers[name]
         env = {e["name"] for e in c.get("env", [])}

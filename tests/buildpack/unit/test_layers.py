@@ -308,7 +308,7 @@ def test_the_venv_bytecode_is_compiled_in_one_process_with_a_fixed_hash_seed(mak
 
     def runner(args, env, cwd, echo):
         if args[1:3] == ["-m", "compileall"]:
-            seen.update(args=args, env=dict(env))
+            seen.update(args=args, env=dict(env), cwd=cwd)
         return fake(args, env, cwd, echo)
 
     ctx.runner = runner
@@ -317,5 +317,6 @@ def test_the_venv_bytecode_is_compiled_in_one_process_with_a_fixed_hash_seed(mak
     assert seen["args"] == [f"{venv}/bin/python", "-m", "compileall", "-q", "-q", "--invalidation-mode", "unchecked-hash",
                             f"{venv}/lib"]
     assert "-j" not in " ".join(seen["args"]) and seen["env"]["PYTHONHASHSEED"] == "0"
+    assert seen["cwd"] == venv  # not the app directory, which would come first on sys.path
     assert not [a for a in fake.argv["pip install"] if a == "--compile-bytecode"]
     assert fake.calls.index("-m compileall") == fake.calls.index("pip install") + 1

@@ -157,7 +157,7 @@ ERRORS = {
         'that --outputs names a writable directory.'),
     'report-invalid': (
         3,
-        "The lifecycle report '/mnt/x' is not valid TOML: Permission denied. The creator writes it with "
+        "The lifecycle report '/mnt/x' is not valid TOML: Permission denied. The lifecycle's exporter writes it with "
         "-report after a successful export. Check the build step's log."),
     'report-no-digest': (
         3,

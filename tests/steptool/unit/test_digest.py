@@ -1,4 +1,4 @@
-"""digest from a lifecycle report.toml as the creator writes it."""
+"""digest from a lifecycle report.toml as the lifecycle's exporter writes it."""
 
 from __future__ import annotations
 

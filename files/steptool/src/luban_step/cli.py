@@ -48,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
                      help="operator build env for --prepare-dir; wins over project.toml (repeatable)")
 
     cmd = commands.add_parser("digest", help="read the image digest from the lifecycle report")
-    cmd.add_argument("--report", required=True, help="report.toml written by the creator")
+    cmd.add_argument("--report", required=True, help="report.toml written by the lifecycle's exporter")
     cmd.add_argument("--outputs", required=True, help="directory for the output files")
     cmd.add_argument("--image-repository", help="REPO for DIR/image (default: from the report's tags)")
 

@@ -202,7 +202,7 @@ CATALOG: dict[str, Entry] = {
     ),
     "report-invalid": Entry(
         Exit.CONFIG,
-        "The lifecycle report {path} is not valid TOML: {reason}. The creator writes it with "
+        "The lifecycle report {path} is not valid TOML: {reason}. The lifecycle's exporter writes it with "
         "-report after a successful export. Check the build step's log.",
     ),
     "report-no-digest": Entry(

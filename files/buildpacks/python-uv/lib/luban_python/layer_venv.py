@@ -51,7 +51,9 @@ def compile_bytecode(ctx: Context, venv: Layer) -> None:
     ctx.log.step("Compiling the venv's bytecode (one process, fixed hash seed: reproducible)")
     # Like uv's --compile-bytecode, a file that does not compile (a template or a Python 2
     # leftover in a package) is left as it is: it never compiled, so nothing imports it.
-    ctx.runner(args, env, ctx.app_dir, False)
+    # From the venv, not the app: the working directory is first on sys.path, and an app file
+    # named like a module compileall imports must not stand in for it.
+    ctx.runner(args, env, venv.path, False)
 
 
 def _launch_env(venv: Layer) -> None:
