@@ -249,6 +249,8 @@ def git_ssh_server(tmp_path: Path):
             break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()  # never left listening after a failed start
+                server.wait(timeout=10)
                 pytest.fail("sshd did not start: " + (base / "sshd.log").read_text())
             time.sleep(0.1)
     credentials = base / "credentials"
@@ -263,6 +265,8 @@ def git_ssh_server(tmp_path: Path):
     def serve(bare: Path) -> tuple[str, Path]:
         return "ssh://%s@127.0.0.1:%d%s" % (user, port, bare), credentials
 
-    yield serve
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield serve
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
