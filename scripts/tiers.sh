@@ -9,7 +9,7 @@ set -euo pipefail
 logs=${LUBAN_TEST_LOGS:-out/test-logs}
 mkdir -p "$logs"
 # What marks the cause in our tiers' output: pytest, Ansible/Molecule, make, Go, shell scripts.
-CAUSE='^(E  |FAILED |ERROR )|fatal: \[|FAILED!|failed=[1-9]|msg:|Traceback|Error:|error:|\*\*\* |No such file|not found|timed out|Timeout'
+CAUSE='^(E  |FAILED |ERROR)|FAILED after|fatal: \[|FAILED!|failed=[1-9]|msg:|Traceback|Error:|error:|\*\*\* |No such file|not found|timed out|Timeout'
 
 for tier in "$@"; do
   echo "=== tier: $tier"
@@ -22,8 +22,10 @@ for tier in "$@"; do
   echo
   echo "=== tier $tier FAILED after $(( $(date +%s) - start ))s; the lines of its log that say why"
   echo "=== (whole log: $log):"
-  # ANSI colours out, then the cause lines with a little context, the last 40 of them.
-  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E -A2 -- "$CAUSE" | grep -v -- '^--$' | tail -n 40 || true
+  # ANSI colours out, then the cause lines with a little context: the first 15 and the last 25
+  # (tiers that test refusals print expected failures too; the real one may come first or last).
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E -A2 -- "$CAUSE" | grep -v -- '^--$' \
+    | awk '{ line[NR] = $0 } END { for (i = 1; i <= NR; i++) if (i <= 15 || i > NR - 25) print line[i]; else if (i == 16) print "  [...]" }' || true
   echo "=== tier $tier FAILED"
   exit 1
 done

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from conftest import DIND_IMAGE, PACK_IMAGE, REPO, Doc, by_kind, load_docs, one, render
