@@ -206,7 +206,7 @@ def test_cluster_path_lifecycle_phases_without_docker_socket(builder, engine, co
             volumes[str(platform)] = {"bind": "/platform", "mode": "ro"}
             volumes[str(CACHE / "python-mirror")] = {"bind": "/luban/python-mirror", "mode": "ro"}
         ctr = engine.containers.run(
-            builder["image"], entrypoint=["/cnb/lifecycle/" + phase], command=[*args, "-log-level", "info"],
+            builder["image"], entrypoint=["/cnb/lifecycle/" + phase], command=["-log-level", "info", *args],
             user=f"{builder['uid']}:{builder['gid']}", environment=environment, volumes=volumes,
             network_mode="host", detach=True,
         )

@@ -317,6 +317,7 @@ def test_the_venv_bytecode_is_compiled_in_one_process_with_a_fixed_hash_seed(mak
     assert seen["args"] == [f"{venv}/bin/python", "-m", "compileall", "-q", "-q", "--invalidation-mode", "unchecked-hash",
                             f"{venv}/lib"]
     assert "-j" not in " ".join(seen["args"]) and seen["env"]["PYTHONHASHSEED"] == "0"
+    assert seen["env"]["PYTHONDONTWRITEBYTECODE"] == "1"  # no stray stdlib .pyc in the python layer
     assert seen["cwd"] == venv  # not the app directory, which would come first on sys.path
     assert not [a for a in fake.argv["pip install"] if a == "--compile-bytecode"]
     assert fake.calls.index("-m compileall") == fake.calls.index("pip install") + 1

@@ -47,7 +47,11 @@ def compile_bytecode(ctx: Context, venv: Layer) -> None:
     could differ in a .pyc under load."""
     args = [str(venv.path / "bin" / "python"), "-m", "compileall", "-q", "-q", "--invalidation-mode", "unchecked-hash",
             str(venv.path / "lib")]
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1"}
+    # PYTHONDONTWRITEBYTECODE: compileall still writes the venv's .pyc files, but the standard
+    # library modules it imports leave none behind in the python layer (with their sources'
+    # extraction times in them, they made that layer differ between two builds).
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1",
+           "PYTHONDONTWRITEBYTECODE": "1"}
     ctx.log.step("Compiling the venv's bytecode (one process, fixed hash seed: reproducible)")
     # Like uv's --compile-bytecode, a file that does not compile (a template or a Python 2
     # leftover in a package) is left as it is: it never compiled, so nothing imports it.
