@@ -193,9 +193,26 @@ def test_superseding_runs_the_step_tool_not_an_argo_cli_image(docs: list[Doc]) -
         assert supersede["container"]["command"] == ["luban-step"]
         assert supersede["container"]["args"] == [
             "supersede", "--lane={{workflow.parameters.lane}}", "--workflow={{workflow.name}}",
-            "--workflow-created={{workflow.creationTimestamp}}", "--namespace={{workflow.namespace}}"]
+            "--workflow-created={{workflow.creationTimestamp}}", "--namespace={{workflow.namespace}}",
+            "--revision={{workflow.parameters.revision}}", "--ref={{workflow.parameters.ref}}",
+            "--source-url=https://github.com/{{workflow.parameters.repo}}.git", "--git-host=github.com",
+            "--source-credentials-dir=/secrets/git", "--history-limit=5000"]
+        # Ancestry decides what it stops: the source history is read with the checkout's read-only
+        # credentials, the only secret it mounts besides its API token.
+        assert {m["name"] for m in supersede["container"]["volumeMounts"]} == {"tmp", "kube-api", "git-credentials"}
         assert set(images.values()) == {images["checkout"]}, images
     assert "argocli" not in "\n".join(json.dumps(d.body) for d in docs)
+
+
+def test_a_superseded_run_reports_from_its_annotations(docs: list[Doc]) -> None:
+    # supersede annotates the run it stops; the exit handler's status step reads them and posts
+    # pending "superseded" instead of failure (tests/steptool/unit/test_status.py).
+    for name in ("luban-ci", "luban-ci-pr"):
+        spec = one(docs, "WorkflowTemplate", name).body["spec"]
+        status = next(t for t in spec["templates"] if t["name"] == "status")
+        assert "--workflow-annotations={{workflow.annotations.json}}" in status["container"]["args"]
+        report = next(t for t in spec["templates"] if t["name"] == "report")
+        assert [s["template"] for group in report["steps"] for s in group] == ["status"]
 
 
 def test_one_run_per_lane_with_deadlines_retries_on_errors_only_ttl_and_pod_gc(docs: list[Doc]) -> None:

@@ -18,7 +18,7 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               namespace="luban-ci", count=2, lane="3f2a9c0d1e5b7a64", name="ci-shop-old", created="2026-03-01T09:58:00Z",
               workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
               rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL", asked="https://x-access-token@evil.example",
-              origin="https://github.com:443", limit=5000)
+              origin="https://github.com:443", limit=5000, theirs="e" * 40)
 
 ERRORS = {
     'invalid-sha': (
@@ -101,6 +101,10 @@ ERRORS = {
         2,
         "--opt 'bad value' is not accepted: it is wrong. Pass NAME=VALUE, NAME made of letters, digits and '_' "
         "(not starting with a digit), as pack build --env takes it."),
+    'invalid-annotations': (
+        2,
+        "--opt 'bad value' is not the Workflow's annotations: it is wrong. The status step reads them to tell a "
+        'superseded run from a failed one. Pass {{workflow.annotations.json}} unchanged.'),
     'invalid-created': (
         2,
         "--opt 'bad value' is not a creation time. Only runs created before this one are stopped, so it must be "
@@ -339,6 +343,9 @@ NOTICES_EXPECTED = {
         "'ci-shop-new'.",
     'superseded':
         "Stopped 2 older run(s) of lane '3f2a9c0d1e5b7a64'.",
+    'not-superseding':
+        "Not stopping 'ci-shop-old': its commit 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee' stays, as it is wrong; only "
+        "runs of commits that 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' descends from are stopped.",
     'nothing-to-supersede':
         "No older run of lane '3f2a9c0d1e5b7a64' is running; nothing to stop.",
     'kube-retry':
@@ -352,6 +359,7 @@ OUTCOMES_EXPECTED = {
     'refuse-backwards': 'not deployed: the deployed 1a2b3c4d5e6f of main descends from it',
     'refuse-off-ref': 'not deployed: main was rewritten and no longer holds it',
     'deploy-order-unknown': 'not deployed: no common history with the deployed 1a2b3c4d5e6f within 5000 commits',
+    'superseded': 'superseded by aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, which descends from this commit; not built to the end',
 }
 
 

@@ -133,6 +133,11 @@ CATALOG: dict[str, Entry] = {
         "{option} {value} is not accepted: {why}. Pass NAME=VALUE, NAME made of letters, digits and "
         "'_' (not starting with a digit), as pack build --env takes it.",
     ),
+    "invalid-annotations": Entry(
+        Exit.USAGE,
+        "{option} {value} is not the Workflow's annotations: {why}. The status step reads them to tell "
+        "a superseded run from a failed one. Pass {{{{workflow.annotations.json}}}} unchanged.",
+    ),
     "invalid-created": Entry(
         Exit.USAGE,
         "{option} {value} is not a creation time. Only runs created before this one are stopped, so "
@@ -404,6 +409,8 @@ NOTICES: dict[str, str] = {
     "({rule}; .git is never built); build env: {names}.",
     "stopping": "Stopping {name} of lane {lane}, created {created}: superseded by {workflow}.",
     "superseded": "Stopped {count} older run(s) of lane {lane}.",
+    "not-superseding": "Not stopping {name}: its commit {theirs} stays, as {why}; only runs of commits "
+    "that {sha} descends from are stopped.",
     "nothing-to-supersede": "No older run of lane {lane} is running; nothing to stop.",
     "kube-retry": "The Kubernetes API did not answer cleanly ({detail}); retrying in {delay}s "
     "(attempt {attempt} of {attempts}).",
@@ -418,6 +425,7 @@ OUTCOMES: dict[str, str] = {
     "refuse-backwards": "not deployed: the deployed {deployed} of {ref} descends from it",
     "refuse-off-ref": "not deployed: {ref} was rewritten and no longer holds it",
     "deploy-order-unknown": "not deployed: no common history with the deployed {deployed} within {limit} commits",
+    "superseded": "superseded by {sha}, which descends from this commit; not built to the end",
 }
 
 

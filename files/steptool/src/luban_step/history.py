@@ -132,10 +132,11 @@ class SourceHistory:
         Neither related and ``new`` not on the ref: off-ref. Unanswered within the limit: unknown.
         """
         steps = [d for d in _STEPS if d < self.limit] + [self.limit]
+        # A later question (another pair: a push race's new record, supersede's next run) starts at
+        # the depth already fetched, with its own commits fetched to it, then deepens further.
+        depths = ([self._depth] if self._depth else []) + [d for d in steps if d > self._depth]
         backwards = False
-        for depth in steps:
-            if depth <= self._depth:
-                continue
+        for depth in depths:
             self._deepen(depth, new, deployed)
             if self._contains(new, deployed):
                 return Order("forward")
