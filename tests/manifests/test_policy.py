@@ -196,7 +196,7 @@ def test_superseding_runs_the_step_tool_not_an_argo_cli_image(docs: list[Doc]) -
             "--workflow-created={{workflow.creationTimestamp}}", "--namespace={{workflow.namespace}}",
             "--revision={{workflow.parameters.revision}}", "--ref={{workflow.parameters.ref}}",
             "--source-url=https://github.com/{{workflow.parameters.repo}}.git", "--git-host=github.com",
-            "--source-credentials-dir=/secrets/git", "--history-limit=5000"]
+            "--source-credentials-dir=/secrets/git", "--history-limit=5000", "--outputs=/tmp/outputs"]
         # Ancestry decides what it stops: the source history is read with the checkout's read-only
         # credentials, the only secret it mounts besides its API token.
         assert {m["name"] for m in supersede["container"]["volumeMounts"]} == {"tmp", "kube-api", "git-credentials"}
@@ -223,8 +223,26 @@ def test_one_run_per_lane_with_deadlines_retries_on_errors_only_ttl_and_pod_gc(d
         assert spec["activeDeadlineSeconds"] > 0
         assert spec["ttlStrategy"]["secondsAfterSuccess"] > 0
         assert spec["podGC"]["strategy"] == "OnPodSuccess"
-        assert spec["hooks"]["running"]["arguments"]["parameters"][0]["value"] == "pending"
         assert spec["onExit"] == "report"
+
+
+def test_a_duplicate_delivery_builds_nothing_and_posts_no_status(docs: list[Doc]) -> None:
+    # supersede says whether this run builds (result run) or repeats a commit that is being built or
+    # was built (duplicate): pending and the pipeline run only for "run", and no `running` hook posts
+    # pending before supersede has decided (it would cover the original's final status).
+    for name in ("luban-ci", "luban-ci-pr"):
+        spec = one(docs, "WorkflowTemplate", name).body["spec"]
+        assert "hooks" not in spec
+        main = next(t for t in spec["templates"] if t["name"] == "main")
+        supersede, (pending, pipeline) = main["steps"]
+        assert [s["name"] for s in supersede] == ["supersede"]
+        when = "'{{steps.supersede.outputs.parameters.result}}' == 'run'"
+        assert (pending["template"], pending["when"]) == ("status", when)
+        assert {p["name"]: p["value"] for p in pending["arguments"]["parameters"]} == {
+            "state": "pending", "description": "build running"}
+        assert (pipeline["template"], pipeline["when"]) == ("pipeline", when)
+        template = next(t for t in spec["templates"] if t["name"] == "supersede")
+        assert template["outputs"]["parameters"] == [{"name": "result", "valueFrom": {"path": "/tmp/outputs/result"}}]
 
 
 def test_retries_sit_on_container_templates_only_and_only_for_errors(docs: list[Doc]) -> None:
@@ -239,7 +257,14 @@ def test_retries_sit_on_container_templates_only_and_only_for_errors(docs: list[
             if "steps" in t or "dag" in t:
                 assert "retryStrategy" not in t, (wt.name, t["name"])
             if "container" in t:
-                assert t.get("retryStrategy", {}).get("retryPolicy") == "OnError", (wt.name, t["name"])
+                if t["container"].get("command") == ["/cnb/lifecycle/creator"]:
+                    # The registry phases' exit codes too (a registry 5xx), never detect's or build's.
+                    assert t["retryStrategy"]["retryPolicy"] == "Always", (wt.name, t["name"])
+                    assert t["retryStrategy"]["expression"] == (
+                        "lastRetry.status == 'Error' || (lastRetry.status == 'Failed' && "
+                        "asInt(lastRetry.exitCode) in [32, 42, 62])")
+                else:
+                    assert t.get("retryStrategy", {}).get("retryPolicy") == "OnError", (wt.name, t["name"])
                 assert int(t["retryStrategy"]["limit"]) > 0, (wt.name, t["name"])
                 containers_seen += 1
     assert containers_seen >= 12

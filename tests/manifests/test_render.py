@@ -30,7 +30,8 @@ EXPECTED_FILES = {
 
 # The Sensor composes its Go templates from Jinja pieces, so its expressions are listed whole.
 SENSOR_EXPRESSIONS = {
-    '{{ regexReplaceAll "[^a-z0-9-]+" (lower .Input.body.repository.name) "-" | trimAll "-" | trunc 24 | trimAll "-" }}',
+    '{{ regexReplaceAll "[^a-z0-9-]+" (lower .Input.body.repository.name) "-" | trimAll "-" | trunc 20 | trimAll "-" }}',
+    "{{ .Input.id | lower | trunc 8 }}",
     "{{ .Input.body.repository.full_name | sha256sum | trunc 8 }}",
     "{{ .Input.body.after | trunc 12 }}",
     "{{ .Input.body.head_commit.id | trunc 12 }}",

@@ -18,7 +18,8 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               namespace="luban-ci", count=2, lane="3f2a9c0d1e5b7a64", name="ci-shop-old", created="2026-03-01T09:58:00Z",
               workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
               rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL", asked="https://x-access-token@evil.example",
-              origin="https://github.com:443", limit=5000, theirs="e" * 40)
+              origin="https://github.com:443", limit=5000, theirs="e" * 40,
+              phase="Running")
 
 ERRORS = {
     'invalid-sha': (
@@ -343,6 +344,15 @@ NOTICES_EXPECTED = {
         "'ci-shop-new'.",
     'superseded':
         "Stopped 2 older run(s) of lane '3f2a9c0d1e5b7a64'.",
+    'duplicate-run':
+        "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is already being built or was built by 'ci-shop-old' ('Running'); "
+        "this run builds nothing and posts no commit status. Redelivering the webhook of a run that failed builds "
+        "again.",
+    'status-skipped':
+        "No commit status from this run: it is a duplicate of 'ci-shop-old', which reports "
+        "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'.",
+    'git-retry':
+        'git fetch failed (fatal: boom); retrying in 2s (attempt 2 of 5).',
     'not-superseding':
         "Not stopping 'ci-shop-old': its commit 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee' stays, as it is wrong; only "
         "runs of commits that 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' descends from are stopped.",

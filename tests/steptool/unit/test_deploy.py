@@ -467,3 +467,23 @@ def test_the_source_history_holds_commits_only_where_the_server_filters(source, 
     assert history.order(shas[0], shas[2]).verdict == "backwards"
     kinds = {line.split()[1] for line in git(work, "cat-file", "--batch-all-objects", "--batch-check").splitlines()}
     assert kinds == {"commit"}
+
+
+def test_a_busy_gitops_server_is_retried_for_the_fetch_and_the_push(
+        gitops, source, token_dir: Path, git_http_server) -> None:
+    from luban_step.deploy import deploy
+
+    remote, shas = source
+    url = git_http_server(gitops.bare, busy=1, busy_push=1)
+    sleeps: list[float] = []
+    lines: list[str] = []
+    target = request(gitops, remote, shas[1], DIGEST_A, credentials_dir=str(token_dir))
+    target = type(target)(**{**target.__dict__, "gitops_repo": url})
+    result = deploy(target, log=lines.append, sleep=sleeps.append)
+    assert result.startswith("Deployed 'quay.io/acme/shop@%s'" % DIGEST_A), result
+    assert record(gitops)["sha"] == shas[1]
+    assert lines[0] == ("git fetch failed (fatal: unable to access '%s/': The requested URL returned error: 503); "
+                        "retrying in 1s (attempt 2 of 5)." % url)
+    assert lines[1].startswith("git push failed (")
+    assert "503" in lines[1] and lines[1].endswith("(attempt 2 of 5).")
+    assert sleeps[0] == 1 and len(sleeps) == 2

@@ -252,3 +252,16 @@ def test_annotations_that_are_not_a_json_object_of_strings_are_refused(github, t
         "object of strings. The status step reads them to tell a superseded run from a failed one. Pass "
         "{{workflow.annotations.json}} unchanged.\n"))
     assert fake.requests == []
+
+
+def test_a_duplicate_run_posts_no_status(github, token_file: Path) -> None:
+    # Its original reports the commit; a "success" from a run that built nothing (or a pending
+    # after the original's success) would contradict it.
+    fake = github()
+    annotations = json.dumps({"luban.ci/duplicate-of": "ci-shop-0a1b2c3d-6dcb09b5b578-push-1f2e3d4c"})
+    for state in ("success", "pending"):
+        result = run_cli(*status_args(fake, token_file, **{"--state": state, "--workflow-annotations": annotations}))
+        assert (result.code, result.err) == (0, "")
+        assert result.out == ("luban-step: No commit status from this run: it is a duplicate of "
+                              "'ci-shop-0a1b2c3d-6dcb09b5b578-push-1f2e3d4c', which reports '%s'.\n" % SHA)
+    assert fake.requests == []

@@ -303,13 +303,12 @@ def test_a_server_whose_certificate_the_ca_does_not_sign_is_never_trusted(kube, 
 
 
 def test_a_late_delivery_of_an_older_commit_stops_no_run_of_a_newer_one(kube, tls, tmp_path: Path) -> None:
-    # c4 descends from c3 (me) and arrived first; side and c3 itself are not ancestors of c3's
-    # history either. Arrival order and commit dates (they run backwards here) decide nothing.
+    # c4 descends from c3 (me) and arrived first; side is not in c3's history. (A run of c3 itself
+    # makes this run a duplicate: below.) Arrival order and commit dates (they run backwards here) decide nothing.
     fake = kube()
     untouched = {
         "a-descendant": fake.add("a-descendant", lane=LANE, created="2026-03-01T09:58:00Z", revision=MINE["c4"]),
         "b-unrelated": fake.add("b-unrelated", lane=LANE, created="2026-03-01T09:59:00Z", revision=MINE["side"]),
-        "c-same-commit": fake.add("c-same-commit", lane=LANE, created="2026-03-01T09:59:30Z", revision=MINE["c3"]),
     }
     before = json.loads(json.dumps(untouched))
     result = supersede(fake, service_account(tmp_path, tls[0]))
@@ -354,3 +353,41 @@ def test_a_history_that_cannot_be_read_stops_nothing(kube, tls, tmp_path: Path) 
     assert result.err.startswith("luban-step: Not stopping 'old': its commit '%s' stays, as its history could not "
                                  "be read: " % MINE["c1"])
     assert "shutdown" not in fake.workflows["old"]["spec"]
+
+
+@pytest.mark.parametrize(("phase", "completed"), [("Running", False), ("Pending", False), ("Succeeded", True)])
+def test_a_second_delivery_of_a_commit_running_or_built_is_a_duplicate(kube, tls, tmp_path: Path, phase: str,
+                                                                        completed: bool) -> None:
+    fake = kube()
+    original = fake.add("original", lane=LANE, created="2026-03-01T09:59:00Z", revision=MINE["c3"], phase=phase,
+                        completed=completed)
+    before = json.loads(json.dumps(original))
+    fake.add(ME, lane=LANE, created=CREATED, revision=MINE["c3"])
+    outputs = tmp_path / "outputs"
+    result = supersede(fake, service_account(tmp_path, tls[0]), "--outputs", str(outputs))
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (
+        "luban-step: '%s' is already being built or was built by 'original' ('%s'); this run builds nothing and "
+        "posts no commit status. Redelivering the webhook of a run that failed builds again.\n" % (MINE["c3"], phase))
+    assert (outputs / "result").read_text() == "duplicate"
+    assert fake.workflows[ME]["metadata"]["annotations"] == {"luban.ci/duplicate-of": "original"}
+    assert fake.workflows["original"] == before
+    assert [(r["method"], r["path"]) for r in fake.requests] == [("GET", LIST_PATH), ("PATCH", LIST_PATH + "/" + ME)]
+
+
+@pytest.mark.parametrize(("phase", "shutdown", "annotations"), [
+    ("Failed", None, None), ("Error", None, None), ("Running", "Stop", None),
+    ("Succeeded", None, {"luban.ci/duplicate-of": "first"})])
+def test_a_redelivery_of_a_run_that_failed_or_was_stopped_runs_again(kube, tls, tmp_path: Path, phase: str,
+                                                                     shutdown: str | None, annotations) -> None:
+    # A duplicate that built nothing is no original either.
+    fake = kube()
+    fake.add("earlier", lane=LANE, created="2026-03-01T09:00:00Z", revision=MINE["c3"], phase=phase,
+             completed=phase != "Running", shutdown=shutdown, annotations=annotations)
+    fake.add(ME, lane=LANE, created=CREATED, revision=MINE["c3"])
+    outputs = tmp_path / "outputs"
+    result = supersede(fake, service_account(tmp_path, tls[0]), "--outputs", str(outputs))
+    assert (result.code, result.err) == (0, "")
+    assert result.out == "luban-step: No older run of lane '%s' is running; nothing to stop.\n" % LANE
+    assert (outputs / "result").read_text() == "run"
+    assert "annotations" not in fake.workflows[ME]["metadata"]

@@ -98,6 +98,7 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--git-host", metavar="HOST[:PORT]", help="the configured git host: --source-url must name it")
     cmd.add_argument("--history-limit", default=str(DEFAULT_LIMIT),
                      help="commits of each history fetched at most to order two commits (default %(default)s)")
+    cmd.add_argument("--outputs", help="directory for DIR/result: run, or duplicate (the commit is built already)")
     cmd.add_argument("--namespace", help="namespace of the Workflows (default: the service account's)")
     cmd.add_argument("--service-account-dir", default=SERVICE_ACCOUNT_DIR,
                      help="mounted service account token, ca.crt and namespace")
@@ -107,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> str:
     if args.command == "checkout":
         return checkout(CheckoutRequest(args.repo_url, args.revision, args.dest, args.credentials_dir,
-                                        args.git_host))
+                                        args.git_host), log=_say)
     if args.command == "detect":
         return detect(DetectRequest(args.source, args.app_path, args.registry, args.outputs, args.prepare_dir,
                                     args.build_env), log=_say)
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> str:
         return supersede(SupersedeRequest(
             args.lane, args.workflow, args.workflow_created, args.revision, args.ref, args.source_url,
             args.namespace, args.service_account_dir, args.source_credentials_dir, args.git_host,
-            args.history_limit), log=_say)
+            args.history_limit, args.outputs), log=_say)
     return set_status(StatusRequest(
         args.api_url, args.repo, args.sha, args.state, args.context, args.description,
         args.target_url, args.token_file, args.description_file, args.workflow_annotations), log=_say)

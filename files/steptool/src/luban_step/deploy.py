@@ -20,7 +20,7 @@ from pathlib import Path
 from luban_step import kustomization, validate
 from luban_step.credentials import git_auth
 from luban_step.errors import StepError, notice, outcome
-from luban_step.gitcmd import Git, failure_detail, git_env
+from luban_step.gitcmd import Git, failure_detail, fetch, git_env
 from luban_step.history import DEFAULT_LIMIT, Order, SourceHistory
 from luban_step.kustomization import Deployed, KustomizationError
 from luban_step.outputs import write_outputs
@@ -31,6 +31,10 @@ _NO_BRANCH = re.compile(r"couldn't find remote ref|no such remote ref", re.I)
 # Porcelain push lines that mean "someone else moved the branch", not "you may not push".
 _RACE = re.compile(r"\[rejected\]|cannot lock ref|failed to update ref|incorrect old value|"
                    r"stale info|fetch first|non-fast-forward", re.I)
+# A push that failed on the way (network, a busy server): replayed like a lost race.
+_TRANSIENT = re.compile(r"could not resolve host|connection (?:reset|refused|timed out)|failed to connect|"
+                        r"early EOF|RPC failed|returned error: 5\d\d|HTTP 5\d\d|unexpected disconnect|"
+                        r"remote end hung up|operation timed out", re.I)
 
 
 @dataclass(frozen=True)
@@ -114,15 +118,16 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
         source_auth = git_auth(source_url, request.source_credentials_dir, base / "source-auth")
         history = SourceHistory(Git(base / "source", git_env(source_auth.env, source_url.scheme),
                                     source_auth.check_refused),
-                                source_url.url, ref if ref.startswith("refs/") else "refs/heads/" + ref, limit)
+                                source_url.url, ref if ref.startswith("refs/") else "refs/heads/" + ref, limit,
+                                log=log, sleep=sleep)
         work = base / "gitops"
         git = Git(work, git_env(auth.env, url.scheme), auth.check_refused)
         git.run(["init", "-q"], "init")
         git.run(["remote", "add", "origin", url.url], "remote add")
         tracking = "refs/remotes/origin/" + branch
         for attempt in range(1, attempts + 1):
-            fetched = git.run(["fetch", "-q", "--depth", "1", "--no-tags", "origin",
-                               "+refs/heads/%s:%s" % (branch, tracking)], "fetch", check=False)
+            fetched = fetch(git, ["-q", "--depth", "1", "--no-tags", "origin", "+refs/heads/%s:%s" % (branch, tracking)],
+                            "fetch", final=_NO_BRANCH, log=log, sleep=sleep)
             if fetched.returncode != 0:
                 if _NO_BRANCH.search(fetched.stderr):
                     raise StepError("branch-missing", branch=branch, url=url.url)
@@ -168,9 +173,14 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
                 _report(request, "deployed", outcome("deployed", path=path))
                 return notice("deployed", **facts)
             report = pushed.stdout + "\n" + pushed.stderr
-            if not _RACE.search(report):
+            if not _RACE.search(report) and not _TRANSIENT.search(report):
                 raise StepError("push-rejected", branch=branch, detail=failure_detail(pushed))
             if attempt < attempts:
-                log(notice("push-retry", branch=branch, attempt=attempt + 1, attempts=attempts))
-                sleep(random.uniform(0.2, 1.0) * attempt)  # jitter: racing runs spread out
+                delay = random.uniform(0.2, 1.0) * attempt  # jitter: racing runs spread out
+                if _RACE.search(report):
+                    log(notice("push-retry", branch=branch, attempt=attempt + 1, attempts=attempts))
+                else:
+                    log(notice("git-retry", action="push", detail=failure_detail(pushed), delay=round(delay, 1),
+                               attempt=attempt + 1, attempts=attempts))
+                sleep(delay)
     raise StepError("push-race-exhausted", branch=branch, attempts=attempts)

@@ -400,6 +400,7 @@ NOTICES: dict[str, str] = {
     "{deployed}. What {ref} holds now deploys when it is built.",
     "deploy-rewritten": "{ref} was force-pushed ({why}): the deployed {deployed} is no longer on it "
     "and {sha} is; deploying {sha}.",
+    "git-retry": "git {action} failed ({detail}); retrying in {delay}s (attempt {attempt} of {attempts}).",
     "push-retry": "The push to {branch} was overtaken by another push; re-applying on the new "
     "tip (attempt {attempt} of {attempts}).",
     "status-set": "Set commit status {state} for {context} on {repo} at {sha}.",
@@ -411,6 +412,9 @@ NOTICES: dict[str, str] = {
     "superseded": "Stopped {count} older run(s) of lane {lane}.",
     "not-superseding": "Not stopping {name}: its commit {theirs} stays, as {why}; only runs of commits "
     "that {sha} descends from are stopped.",
+    "duplicate-run": "{sha} is already being built or was built by {name} ({phase}); this run builds nothing "
+    "and posts no commit status. Redelivering the webhook of a run that failed builds again.",
+    "status-skipped": "No commit status from this run: it is a duplicate of {name}, which reports {sha}.",
     "nothing-to-supersede": "No older run of lane {lane} is running; nothing to stop.",
     "kube-retry": "The Kubernetes API did not answer cleanly ({detail}); retrying in {delay}s "
     "(attempt {attempt} of {attempts}).",

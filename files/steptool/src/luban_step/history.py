@@ -13,12 +13,13 @@ history: in a shallow repository git answers "no" for ancestors beyond the shall
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from luban_step.errors import StepError
-from luban_step.gitcmd import Git, failure_detail
+from luban_step.gitcmd import Git, failure_detail, fetch
 
 DEFAULT_LIMIT = 5000
 _STEPS = (64, 512, 4096)  # depths tried before the limit
@@ -45,6 +46,7 @@ class SourceHistory:
     ref: str
     limit: int = DEFAULT_LIMIT
     log: Callable[[str], None] = lambda line: None
+    sleep: Callable[[float], None] = time.sleep
     _depth: int = 0
     _ready: bool = False
     _missing: set[str] = field(default_factory=set)
@@ -64,8 +66,8 @@ class SourceHistory:
         self._ready = True
 
     def _fetch(self, depth: int, what: list[str], required: bool) -> bool:
-        done = self.git.run(["fetch", "-q", "--no-tags", "--depth", str(depth), "origin", *what],
-                            "fetch (source history)", check=False)
+        done = fetch(self.git, ["-q", "--no-tags", "--depth", str(depth), "origin", *what], "fetch (source history)",
+                     final=_NOT_FOUND, log=self.log, sleep=self.sleep)
         if done.returncode == 0:
             self._fetched.update(what)
             return True

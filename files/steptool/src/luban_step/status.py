@@ -48,6 +48,7 @@ class StatusRequest:
 
 SUPERSEDED_BY = "luban.ci/superseded-by"
 SUPERSEDED_BY_REVISION = "luban.ci/superseded-by-revision"
+DUPLICATE_OF = "luban.ci/duplicate-of"
 
 @dataclass(frozen=True)
 class Answer:
@@ -148,6 +149,9 @@ def build(request: StatusRequest) -> tuple[str, dict[str, object]]:
 def set_status(request: StatusRequest, *, send: Send = _send, sleep: Callable[[float], None] = time.sleep,
                log: Log = lambda line: None, attempts: int = ATTEMPTS) -> str:
     url, body = build(request)
+    original = _annotations(request.workflow_annotations).get(DUPLICATE_OF)
+    if original is not None:  # the original run reports this commit; a second voice would contradict it
+        return notice("status-skipped", name=original, sha=request.sha.lower())
     token_path = Path(request.token_file)
     token = read_secret(token_path, "--token-file").strip()
     headers = {

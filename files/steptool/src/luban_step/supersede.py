@@ -4,6 +4,11 @@ The Sensor labels every Workflow ``luban.ci/lane=<hash of repository and ref>``.
 the lane's Workflows and decides, for each one created before this run, by the history of the
 source repository (luban_step.history: ancestry, never commit dates or arrival order):
 
+* its commit is this run's commit, and it is still running or it succeeded: this run is a
+  duplicate (the same commit delivered again while its run is going or after it succeeded). It
+  marks itself ``luban.ci/duplicate-of`` and writes ``duplicate`` to ``--outputs``/result: the
+  workflow builds nothing and posts no commit status. A run that failed, erred or was stopped is
+  no original: a redelivery of it runs again.
 * its commit is an ancestor of this run's commit, and it is still running: it is stopped with
   ``spec.shutdown: Stop`` (a JSON merge patch, exactly what `argo stop` sends) and the annotations
   ``luban.ci/superseded-by`` (this run) and ``luban.ci/superseded-by-revision`` (this commit). Stop,
@@ -32,11 +37,13 @@ from luban_step.errors import StepError, notice, shown
 from luban_step.gitcmd import Git, git_env
 from luban_step.history import DEFAULT_LIMIT, Order, SourceHistory
 from luban_step.kubeapi import SERVICE_ACCOUNT_DIR, Client, in_cluster
+from luban_step.outputs import write_outputs
 
 LANE_LABEL = "luban.ci/lane"
 COMPLETED_LABEL = "workflows.argoproj.io/completed"
 SUPERSEDED_BY = "luban.ci/superseded-by"
 SUPERSEDED_BY_REVISION = "luban.ci/superseded-by-revision"
+DUPLICATE_OF = "luban.ci/duplicate-of"
 FINISHED = frozenset({"Succeeded", "Failed", "Error"})
 PAGE = 100
 _WHY = {"backwards": "it descends from this commit", "rewritten": "it is not in this commit's history",
@@ -60,6 +67,7 @@ class SupersedeRequest:
     source_credentials_dir: str | None = None
     git_host: str | None = None
     history_limit: int | str = DEFAULT_LIMIT
+    outputs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class Run:
     phase: str
     finished: bool
     stopping: bool
+    duplicate: bool
 
 
 def _runs(items: object, url: str, lane: str, me: str) -> list[Run]:
@@ -83,6 +92,7 @@ def _runs(items: object, url: str, lane: str, me: str) -> list[Run]:
         if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
             raise StepError("kube-invalid-answer", url=url, reason="an item has no metadata.name")
         labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
+        annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
         spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
         status = item.get("status") if isinstance(item.get("status"), dict) else {}
         # The server's selectors already did this; checked again so that a server ignoring a
@@ -105,7 +115,8 @@ def _runs(items: object, url: str, lane: str, me: str) -> list[Run]:
         runs.append(Run(
             metadata["name"], created, text,
             revision.lower() if isinstance(revision, str) and validate.is_sha(revision) else None,
-            phase, labels.get(COMPLETED_LABEL) == "true" or phase in FINISHED, bool(spec.get("shutdown"))))
+            phase, labels.get(COMPLETED_LABEL) == "true" or phase in FINISHED, bool(spec.get("shutdown")),
+            DUPLICATE_OF in annotations))
     return runs
 
 
@@ -160,6 +171,17 @@ def supersede(request: SupersedeRequest, *, env: Mapping[str, str] | None = None
             query = {**query, "continue": token}
         older = sorted((r for r in runs if r.created < mine), key=lambda r: (r.created, r.name))
 
+        # The same commit, still running or built: this delivery adds nothing.
+        original = next((r for r in older if r.revision == revision and not r.duplicate
+                         and ((not r.finished and not r.stopping) or r.phase == "Succeeded")), None)
+        if original is not None:
+            client.call("PATCH", "%s/%s" % (path, quote(me, safe="")), verb="patch",
+                        body={"metadata": {"annotations": {DUPLICATE_OF: original.name}}},
+                        content_type="application/merge-patch+json")
+            if request.outputs:
+                write_outputs(request.outputs, {"result": "duplicate"})
+            return notice("duplicate-run", sha=revision, name=original.name, phase=original.phase or "Pending")
+
         stopped = 0
         patch = {"metadata": {"annotations": {SUPERSEDED_BY: me, SUPERSEDED_BY_REVISION: revision}},
                  "spec": {"shutdown": "Stop"}}
@@ -181,6 +203,8 @@ def supersede(request: SupersedeRequest, *, env: Mapping[str, str] | None = None
                                       body=patch, content_type="application/merge-patch+json")
             if code != 404:  # a run that finished and was removed meanwhile needs no stop
                 stopped += 1
+    if request.outputs:
+        write_outputs(request.outputs, {"result": "run"})
     if stopped:
         return notice("superseded", count=stopped, lane=lane)
     return notice("nothing-to-supersede", lane=lane)
