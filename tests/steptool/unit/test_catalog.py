@@ -19,7 +19,7 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
               rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL", asked="https://x-access-token@evil.example",
               origin="https://github.com:443", limit=5000, theirs="e" * 40,
-              phase="Running")
+              phase="Running", other="refs/tags/v1")
 
 ERRORS = {
     'invalid-sha': (
@@ -325,6 +325,10 @@ NOTICES_EXPECTED = {
         "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': 'main' "
         'was rewritten and no longer holds it, and it is neither an ancestor nor a descendant of the deployed '
         "'dddddddddddddddddddddddddddddddddddddddd'. What 'main' holds now deploys when it is built.",
+    'refuse-stale':
+        "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': the deployment "
+        "comes from 'refs/tags/v1', and 'main' no longer holds 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' at its tip (a "
+        "late or replayed delivery). Another ref takes a deployment over only with what it holds now.",
     'deploy-rewritten':
         "'main' was force-pushed (it is wrong): the deployed 'dddddddddddddddddddddddddddddddddddddddd' is no "
         "longer on it and 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is; deploying "
@@ -369,6 +373,7 @@ OUTCOMES_EXPECTED = {
     'refuse-backwards': 'not deployed: the deployed 1a2b3c4d5e6f of main descends from it',
     'refuse-off-ref': 'not deployed: main was rewritten and no longer holds it',
     'deploy-order-unknown': 'not deployed: no common history with the deployed 1a2b3c4d5e6f within 5000 commits',
+    'refuse-stale': 'not deployed: main has moved on from it',
     'superseded': 'superseded by aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, which descends from this commit; not built to the end',
 }
 

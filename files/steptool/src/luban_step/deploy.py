@@ -59,15 +59,19 @@ History = Callable[[str, str], Order]  # (new, deployed) -> where new stands
 Log = Callable[[str], None]
 
 
-def decide(recorded: Deployed | None, repo: str, ref: str, sha: str, history: History) -> Order:
+def decide(recorded: Deployed | None, repo: str, ref: str, sha: str, history: History,
+           tip: Callable[[], str | None] = lambda: None) -> Order:
     """Is deploying ``sha`` a step forward from ``recorded`` for the same source ref?
 
-    Only a record of the same source repository and ref is compared (another ref taking over a
-    path is a deliberate choice). Then the source history decides, by ancestry alone: commit
-    dates are never compared (docs/decisions/0301-*).
+    A record of the same source repository and ref is compared by the source history, by ancestry
+    alone: commit dates are never compared (docs/decisions/0301-*). Another ref (or repository)
+    may take a path over, a deliberate choice, but only with what that ref holds now: a commit
+    that is no longer its ref's tip (a late or replayed delivery) takes nothing over.
     """
-    if recorded is None or recorded.repo != repo or recorded.ref != ref:
+    if recorded is None:
         return Order("forward")
+    if recorded.repo != repo or recorded.ref != ref:
+        return Order("forward") if tip() == sha else Order("stale")
     if recorded.sha == sha:
         return Order("same")
     return history(sha, recorded.sha)
@@ -143,7 +147,7 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
             except KustomizationError as exc:
                 raise StepError("kustomization-invalid", path=path, branch=branch, reason=str(exc)) from None
             recorded = kustomization.records(data).get(name)
-            order = decide(recorded, source_repo, ref, sha, history.order)
+            order = decide(recorded, source_repo, ref, sha, history.order, history.tip_commit)
             facts = dict(image=image, repo=source_repo, sha=sha, path=path, branch=branch)
             refusal = dict(repo=source_repo, sha=sha, path=path, branch=branch, ref=ref, why=order.why,
                            deployed=recorded.sha if recorded else "")
@@ -154,6 +158,9 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
             if order.verdict == "off-ref":
                 _report(request, "refused", outcome("refuse-off-ref", **short))
                 return notice("refuse-off-ref", **refusal)
+            if order.verdict == "stale" and recorded is not None:
+                _report(request, "refused", outcome("refuse-stale", ref=ref))
+                return notice("refuse-stale", **refusal, other=recorded.ref)
             if order.verdict == "unknown":
                 _report(request, "refused", outcome("deploy-order-unknown", **short))
                 raise StepError("deploy-order-unknown", sha=sha, deployed=refusal["deployed"], ref=ref, limit=limit)

@@ -398,6 +398,9 @@ NOTICES: dict[str, str] = {
     "refuse-off-ref": "Not deploying {repo} at {sha} to {path} on {branch}: {ref} was rewritten "
     "and no longer holds it, and it is neither an ancestor nor a descendant of the deployed "
     "{deployed}. What {ref} holds now deploys when it is built.",
+    "refuse-stale": "Not deploying {repo} at {sha} to {path} on {branch}: the deployment comes from {other}, and "
+    "{ref} no longer holds {sha} at its tip (a late or replayed delivery). Another ref takes a deployment "
+    "over only with what it holds now.",
     "deploy-rewritten": "{ref} was force-pushed ({why}): the deployed {deployed} is no longer on it "
     "and {sha} is; deploying {sha}.",
     "git-retry": "git {action} failed ({detail}); retrying in {delay}s (attempt {attempt} of {attempts}).",
@@ -429,6 +432,7 @@ OUTCOMES: dict[str, str] = {
     "refuse-backwards": "not deployed: the deployed {deployed} of {ref} descends from it",
     "refuse-off-ref": "not deployed: {ref} was rewritten and no longer holds it",
     "deploy-order-unknown": "not deployed: no common history with the deployed {deployed} within {limit} commits",
+    "refuse-stale": "not deployed: {ref} has moved on from it",
     "superseded": "superseded by {sha}, which descends from this commit; not built to the end",
 }
 

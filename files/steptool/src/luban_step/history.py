@@ -31,7 +31,8 @@ _NOT_FOUND = re.compile(r"not our ref|couldn't find remote ref|no such remote re
 @dataclass(frozen=True)
 class Order:
     """forward, backwards, rewritten (history was rewritten and the ref holds the new commit),
-    off-ref (rewritten, and the ref no longer holds the new commit) or unknown (within the limit)."""
+    off-ref (rewritten, and the ref no longer holds the new commit), unknown (within the limit),
+    or stale (another ref's record, and the new commit is no longer its own ref's tip)."""
 
     verdict: str
     why: str = ""
@@ -115,6 +116,14 @@ class SourceHistory:
             return True
         walked = self.git.out(["rev-list", sha], "rev-list").split()
         return boundary.isdisjoint(walked)
+
+    def tip_commit(self) -> str | None:
+        """The commit the ref holds now; None when the ref no longer exists."""
+        self._start()
+        if not self._fetch(max(self._depth, 1), ["+%s:%s" % (self.ref, _TIP)], required=False):
+            return None
+        self._tip = self.git.out(["rev-parse", _TIP + "^{commit}"], "rev-parse")
+        return self._tip
 
     def commit_time(self, sha: str) -> int | None:
         """The committer time of ``sha``: recorded for people, never used to decide."""
