@@ -7,7 +7,9 @@ import json
 import re
 from typing import Any, Iterator
 
-from conftest import Doc, by_kind, one
+import yaml
+
+from conftest import REPO, Doc, by_kind, one
 
 PINNED = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$")
 SECRETISH = re.compile(r"(?i)(token|password|secret|private.?key|dockerconfig|credential)")
@@ -165,6 +167,9 @@ def test_rbac_grants_each_service_account_only_what_its_steps_need(docs: list[Do
         "luban-sensor": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["create"]}],
         "luban-ci-executor": [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}],
         "luban-ci-supersede": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["list", "patch"]}],
+        "luban-ci-viewer": [
+            {"apiGroups": ["argoproj.io"], "resources": ["workflows", "workflowtemplates"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]}],
     }
     assert not list(by_kind(docs, "ClusterRole"))
     for name in ("luban-ci", "luban-ci-pr"):
@@ -291,3 +296,35 @@ def test_no_container_mounts_over_the_cnb_app_directory(docs: list[Doc]) -> None
     assert [m[:3] for m in mounts if (m[2] == "/workspace" or m[2].startswith("/workspace/"))
             and not (m[0].startswith("luban-build-") and m[4] == ["/cnb/lifecycle/creator"]
                      and m[2:4] == ("/workspace", "build/app"))] == []
+
+
+def test_only_the_sensor_may_start_a_run(docs: list[Doc]) -> None:
+    # Issue 10 item 4: whoever creates (or resubmits, or updates and retries) a Workflow in the
+    # pipeline namespace chooses its parameters: any code to any app. Only the Sensor's service
+    # account may create one; supersede may patch (stop); people get luban-ci-viewer (read only).
+    writers = {}
+    for role in by_kind(docs, "Role"):
+        for rule in role.body["rules"]:
+            if "argoproj.io" in rule["apiGroups"] and {"workflows", "*"} & set(rule["resources"]):
+                verbs = set(rule["verbs"]) & {"create", "update", "patch", "delete", "deletecollection", "*"}
+                if verbs:
+                    writers[role.name] = sorted(verbs)
+    assert writers == {"luban-sensor": ["create"], "luban-ci-supersede": ["patch"]}
+    bound = {(b.body["roleRef"]["name"], s["kind"], s["name"]) for b in by_kind(docs, "RoleBinding")
+             for s in b.body["subjects"]}
+    assert {name for role, _kind, name in bound if role == "luban-sensor"} == {"luban-sensor"}
+    assert {name for role, _kind, name in bound if role == "luban-ci-supersede"} == {"luban-ci-supersede"}
+    # The Workflows the Sensor creates carry a template reference and arguments, nothing that
+    # templateReferencing: Strict would have to refuse.
+    sensor = one(docs, "Sensor", "github").body
+    for trigger in sensor["spec"]["triggers"]:
+        spec = trigger["template"]["k8s"]["source"]["resource"]["spec"]
+        assert set(spec) == {"workflowTemplateRef", "arguments"}, spec
+
+
+def test_the_test_cluster_runs_the_controller_with_template_referencing_strict() -> None:
+    # The platform setting the install guide requires; the end-to-end tier runs under it.
+    cm = yaml.safe_load((REPO / "files/cluster/platform/argo-workflows/workflow-controller-configmap.yaml").read_text())
+    assert yaml.safe_load(cm["data"]["workflowRestrictions"]) == {"templateReferencing": "Strict"}
+    guide = (REPO / "docs/install-orbstack.md").read_text()
+    assert "templateReferencing: Strict" in guide
