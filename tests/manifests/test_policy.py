@@ -328,3 +328,18 @@ def test_the_test_cluster_runs_the_controller_with_template_referencing_strict()
     assert yaml.safe_load(cm["data"]["workflowRestrictions"]) == {"templateReferencing": "Strict"}
     guide = (REPO / "docs/install-orbstack.md").read_text()
     assert "templateReferencing: Strict" in guide
+
+
+def test_a_release_deploys_only_when_its_workflow_says_so(docs: list[Doc]) -> None:
+    # The Sensor passes deploy=false for a tag push unless argo_events_release_gitops_path_prefix
+    # is set (tests/manifests/test_webhooks.py); the build's second tag is the Sensor's too.
+    spec = one(docs, "WorkflowTemplate", "luban-ci").body["spec"]
+    pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
+    steps = {s["name"]: s for group in pipeline["steps"] for s in group}
+    assert steps["deploy"]["when"] == "'{{workflow.parameters.deploy}}' == 'true'"
+    build = {p["name"]: p["value"] for p in steps["build"]["arguments"]["parameters"]}
+    assert (build["image-tag"], build["moving-tag"]) == ("{{workflow.parameters.image-tag}}",
+                                                         "{{workflow.parameters.moving-tag}}")
+    creator = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"][0]
+    assert "-tag={{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}" in creator["container"]["args"]
+    assert {"name": "moving-tag", "default": "latest"} in creator["inputs"]["parameters"]

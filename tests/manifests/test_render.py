@@ -32,6 +32,7 @@ EXPECTED_FILES = {
 SENSOR_EXPRESSIONS = {
     '{{ regexReplaceAll "[^a-z0-9-]+" (lower .Input.body.repository.name) "-" | trimAll "-" | trunc 20 | trimAll "-" }}',
     "{{ .Input.id | lower | trunc 8 }}",
+    '{{ trimPrefix "refs/tags/" .Input.body.ref | replace "+" "_" }}',
     "{{ .Input.body.repository.full_name | sha256sum | trunc 8 }}",
     "{{ .Input.body.after | trunc 12 }}",
     "{{ .Input.body.head_commit.id | trunc 12 }}",

@@ -117,6 +117,9 @@ def test_push_to_main_builds_and_deploys_the_exact_commit(results: dict[str, dic
         "image-repository": "quay.io/example/example-example-python",
         "image-name": "quay.io/example/example-example-python",
         "gitops-path": "apps/example-example-python",
+        "image-tag": A_SHA,
+        "moving-tag": "latest",
+        "deploy": "true",
     }
     assert fired["labels"] == {"luban.ci/kind": "push", "luban.ci/lane": h(f"{REPO_NAME}@refs/heads/main", 16)}
 
@@ -126,6 +129,34 @@ def test_tag_push_builds_the_tagged_commit_not_the_tag_object(results: dict[str,
     assert fired["parameters"]["revision"] == A_SHA
     assert fired["parameters"]["ref"] == "refs/tags/v1.2.0"
     assert fired["parameters"]["kind"] == "release"
+
+
+def test_a_release_publishes_its_tag_and_deploys_nothing_by_default(results: dict[str, dict]) -> None:
+    # Issue 10 item 11: a tag on an old commit must not roll the deploy branch's deployment back,
+    # and a tag and a branch push of one commit must not race on one image tag.
+    (fired,) = results["push-tag"]["fired"]
+    assert (fired["parameters"]["image-tag"], fired["parameters"]["moving-tag"]) == ("v1.2.0", "v1.2.0")
+    assert fired["parameters"]["deploy"] == "false"
+    (push,) = results["push-main"]["fired"]
+    assert {push["parameters"]["image-tag"], push["parameters"]["moving-tag"]}.isdisjoint(
+        {fired["parameters"]["image-tag"], fired["parameters"]["moving-tag"]})
+
+
+def test_a_release_deploys_only_under_the_release_path_the_inventory_names(argo_validate: Path, tmp_path: Path) -> None:
+    manifests = render(tmp_path, {"argo_events_release_gitops_path_prefix": "releases"})
+    body = json.loads((FIXTURES / "push-tag.json").read_text())
+    body["ref"] = "refs/tags/v1.2.0+build.7"
+    path = tmp_path / "tag.json"
+    path.write_text(json.dumps(body))
+    results = simulate(argo_validate, manifests, tmp_path, [Delivery("tag", "push", path),
+                                                            Delivery("main", "push", FIXTURES / "push-main.json")])
+    (release,) = results["tag"]["fired"]
+    assert release["valid"], release["validError"]
+    assert release["parameters"]["gitops-path"] == "releases/example-example-python"
+    assert release["parameters"]["deploy"] == "true"
+    assert release["parameters"]["image-tag"] == "v1.2.0_build.7"  # '+' is not allowed in an image tag
+    (push,) = results["main"]["fired"]
+    assert push["parameters"]["gitops-path"] == "apps/example-example-python"
 
 
 def test_pull_request_builds_go_to_the_pr_lane_without_deploy_parameters(results: dict[str, dict]) -> None:
