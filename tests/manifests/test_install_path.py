@@ -104,3 +104,20 @@ def test_the_install_guide_names_workflows_as_the_sensor_does(docs: list[Doc]) -
     assert ".Input.id" in sensor  # the name ends with the event id (tests/manifests/test_webhooks.py)
     guide = (REPO / "docs/install-orbstack.md").read_text(encoding="utf-8")
     assert "`ci-<repo>-<hash>-<sha12>-push-<event id>`" in guide
+
+
+def test_one_application_per_app_each_admitted_where_it_deploys(tmp_path) -> None:
+    # The install table promises an Application per app: argocd_apps_apps renders one each, at the
+    # path the pipeline writes for the repository, in a namespace the apps project admits.
+    from conftest import load_docs, render
+
+    apps = [{"name": "shop", "path": "apps/example-shop", "namespace": "shop"},
+            {"name": "billing", "path": "apps/example-billing", "namespace": "billing"}]
+    rendered = load_docs(render(tmp_path, {"argocd_apps_apps": apps}))
+    found = {a.name: a.body["spec"] for a in by_kind(rendered, "Application") if a.name != "luban-ci"}
+    assert set(found) == {"example-python", "shop", "billing"}
+    for app in apps:
+        spec = found[app["name"]]
+        assert (spec["source"]["path"], spec["destination"]["namespace"]) == (app["path"], app["namespace"])
+        project = one(rendered, "AppProject", spec["project"]).body["spec"]
+        assert _admits(project, spec["destination"]["server"], app["namespace"]), app

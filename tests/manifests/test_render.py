@@ -25,7 +25,7 @@ EXPECTED_FILES = {
     "argocd_apps/10-appproject.yaml",
     "argocd_apps/11-appproject-install.yaml",
     "argocd_apps/20-application-luban-ci.yaml",
-    "argocd_apps/30-application-example.yaml",
+    "argocd_apps/30-applications.yaml",
 }
 
 # The Sensor composes its Go templates from Jinja pieces, so its expressions are listed whole.
