@@ -1,5 +1,7 @@
-"""Scenarios 3-6: a broken commit fails visibly and deploys nothing, pull requests build without
-deploying, deliveries are idempotent and authenticated, and a newer push supersedes an older run."""
+"""Scenarios 3-6 and 8: a broken commit fails visibly and deploys nothing, pull requests build without
+deploying, deliveries are idempotent and authenticated (a redelivery of a failed run builds again),
+a descendant push supersedes an older run, and a late replay of an older commit stops and deploys
+nothing."""
 
 from __future__ import annotations
 
@@ -77,7 +79,7 @@ def test_a_pull_request_builds_to_the_pr_repository_and_never_deploys(env) -> No
     assert contexts == {"luban-ci/pr"}
 
 
-def test_a_redelivery_creates_no_second_workflow_and_bad_signatures_none(env) -> None:
+def test_a_redelivery_builds_nothing_twice_and_bad_signatures_none(env) -> None:
     scenario.ensure_gitops(env, APP)
     full_name = "%s/%s" % (e2e.OWNER, APP)
     work = env.git.work_copy(full_name, env.work / "dedup-src")
@@ -90,9 +92,18 @@ def test_a_redelivery_creates_no_second_workflow_and_bad_signatures_none(env) ->
     first = e2e.delivery("push", payload, env.secret)
     assert env.webhook.post(first).status == 200
     wf = scenario.find_workflow(env, head["sha"])
-    # GitHub's "Redeliver" sends the same body with the same delivery id.
+    # GitHub's "Redeliver" sends the same body with the same delivery id, as a new request: a
+    # second Workflow, which finds the first one going and builds nothing (issue 10 item 10).
     again = e2e.Delivery(first.event, first.body, first.delivery_id, dict(first.headers))
     assert env.webhook.post(again).status == 200
+    second = e2e.wait("the redelivery's Workflow", lambda: [
+        w for w in e2e.workflows_for(env.kube, head["sha"]) if w["metadata"]["name"] != wf["metadata"]["name"]], 60, 1)
+    (second,) = second
+    second = e2e.wait_workflow_done(env.kube, second["metadata"]["name"], timeout=300)
+    assert second["status"]["phase"] == "Succeeded", second["status"]
+    assert second["metadata"]["annotations"]["luban.ci/duplicate-of"] == wf["metadata"]["name"]
+    ran = {n.get("displayName") for n in second["status"]["nodes"].values() if n.get("phase") != "Skipped"}
+    assert not ran & {"checkout", "build", "deploy", "pending"}, ran
     # A forged delivery (wrong secret) and an unsigned one for another commit.
     other = dict(head, sha="f" * 40)
     forged_payload = e2e.push_payload(env.git, full_name, "refs/heads/main", before, other)
@@ -100,9 +111,50 @@ def test_a_redelivery_creates_no_second_workflow_and_bad_signatures_none(env) ->
     unsigned = env.webhook.post(e2e.delivery("push", forged_payload, None))
     assert forged.status == 400 and unsigned.status == 400, (forged.status, unsigned.status)
     time.sleep(15)  # what the Sensor would have done by now, it has done
-    assert [w["metadata"]["name"] for w in e2e.workflows_for(env.kube, head["sha"])] == [wf["metadata"]["name"]]
+    assert len(e2e.workflows_for(env.kube, head["sha"])) == 2
     assert e2e.workflows_for(env.kube, "f" * 40) == []
+    # The first run fails (stopped here); redelivering it from GitHub runs the commit again.
     _stop(env, wf["metadata"]["name"])
+    stopped = e2e.wait_workflow_done(env.kube, wf["metadata"]["name"], timeout=300)
+    assert stopped["status"]["phase"] in ("Failed", "Error"), stopped["status"]
+    third = e2e.Delivery(first.event, first.body, first.delivery_id, dict(first.headers))
+    assert env.webhook.post(third).status == 200
+    known = {wf["metadata"]["name"], second["metadata"]["name"]}
+    (rerun,) = e2e.wait("the rerun's Workflow", lambda: [
+        w for w in e2e.workflows_for(env.kube, head["sha"]) if w["metadata"]["name"] not in known], 60, 1)
+    rerun = e2e.wait_workflow_done(env.kube, rerun["metadata"]["name"])
+    assert rerun["status"]["phase"] == "Succeeded", e2e.pod_logs(env.kube, rerun)[-6000:]
+    assert "luban.ci/duplicate-of" not in rerun["metadata"].get("annotations", {})
+
+
+def test_a_late_replay_of_an_older_commit_stops_nothing_and_deploys_nothing(env) -> None:
+    # Issue 10 items 6 and 9: commit A is built and deployed, B (a descendant) is pushed; while B's
+    # run is going, A's captured delivery is replayed after A's Workflow is gone (its TTL, here a
+    # delete). B's run is not stopped and B is deployed; A's run builds and is refused by deploy.
+    scenario.ensure_gitops(env, APP)
+    scenario.ensure_application(env, APP)
+    push_a, done_a = scenario.deploy(env, APP, tree=EXAMPLE, files=_marker_files(uuid.uuid4().hex[:8]),
+                                     message="scenario replay A")
+    assert done_a.phase == "Succeeded", done_a.logs[-6000:]
+    env.kube.run("-n", e2e.NAMESPACE, "delete", "workflow", done_a.workflow)
+    newer_marker = uuid.uuid4().hex[:8]
+    _w, push_b = scenario.push_app(env, APP, files=_marker_files(newer_marker), message="scenario replay B")
+    wf_b = scenario.find_workflow(env, push_b.sha)
+    replay = e2e.Delivery(push_a.delivery.event, push_a.delivery.body, push_a.delivery.delivery_id,
+                          dict(push_a.delivery.headers))
+    assert env.webhook.post(replay).status == 200
+    wf_a = scenario.find_workflow(env, push_a.sha)
+    done_b = e2e.wait_workflow_done(env.kube, wf_b["metadata"]["name"])
+    assert done_b["status"]["phase"] == "Succeeded", e2e.pod_logs(env.kube, done_b)[-6000:]
+    assert "luban.ci/superseded-by" not in done_b["metadata"].get("annotations", {})
+    done_a2 = e2e.wait_workflow_done(env.kube, wf_a["metadata"]["name"])
+    assert done_a2["status"]["phase"] == "Succeeded", e2e.pod_logs(env.kube, done_a2)[-6000:]
+    image_b = scenario.output_parameter(done_b, "digest", "image")
+    commit = e2e.wait("the GitOps commit of B", lambda: scenario.gitops_commit_for(env, push_b.sha), 30, 1)
+    e2e.wait_synced_healthy(env.kube, "e2e-" + APP, commit["sha"])
+    assert _deployed_image(env) == image_b
+    final = e2e.statuses(env.services, push_a.full_name, push_a.sha)[-1]
+    assert final["state"] == "success" and "not deployed" in final["description"], final
 
 
 def test_a_newer_push_stops_the_older_run_and_is_deployed(env) -> None:
@@ -118,6 +170,10 @@ def test_a_newer_push_stops_the_older_run_and_is_deployed(env) -> None:
     assert newer_done["status"]["phase"] == "Succeeded", e2e.pod_logs(env.kube, newer_done)[-6000:]
     assert older_done["status"]["phase"] in ("Failed", "Error"), older_done["status"]
     assert "superseded" in json.dumps(older_done["status"]).lower() or older_done["spec"].get("shutdown") == "Stop"
+    # A superseded run did not fail: its commit ends pending "superseded", never failure (item 9).
+    assert older_done["metadata"]["annotations"]["luban.ci/superseded-by-revision"] == newer.sha
+    final = e2e.statuses(env.services, older.full_name, older.sha)[-1]
+    assert final["state"] == "pending" and final["description"].startswith("superseded by " + newer.sha[:12]), final
     image = scenario.output_parameter(newer_done, "digest", "image")
     commit = e2e.wait("the GitOps commit", lambda: scenario.gitops_commit_for(env, newer.sha), 30, 1)
     e2e.wait_synced_healthy(env.kube, "e2e-" + APP, commit["sha"])

@@ -82,3 +82,42 @@ def test_the_docs_name_the_gitops_path_the_pipeline_writes(docs: list[Doc]) -> N
     assert "`apps/<owner>-<name>/kustomization.yaml`" in texts["docs/install-orbstack.md"]
     example = one(docs, "Application", "example-python").body["spec"]["source"]["path"]
     assert example == "apps/example-example-python"
+
+
+def test_the_secrets_guide_creates_the_gitops_credential_the_inventory_url_needs() -> None:
+    # deploy refuses a credential that does not match its URL's transport (credentials-mismatch):
+    # an https GitOps URL needs `token`, an ssh one `ssh-privatekey` (+ known_hosts).
+    import yaml
+
+    pipeline = yaml.safe_load((REPO / "inventories/orbstack/group_vars/all/pipeline.yml").read_text())
+    url = pipeline["argo_workflows_gitops_repo"]
+    guide = (REPO / "docs/secrets.md").read_text(encoding="utf-8")
+    commands = [line for line in guide.splitlines()
+                if line.startswith("kubectl") and "luban-gitops-credentials" in line]
+    assert len(commands) == 1, commands
+    key = "token" if url.startswith("https://") else "ssh-privatekey"
+    assert "--from-file=%s=" % key in commands[0], (url, commands[0])
+
+
+def test_the_install_guide_names_workflows_as_the_sensor_does(docs: list[Doc]) -> None:
+    sensor = json.dumps(one(docs, "Sensor", "github").body)
+    assert ".Input.id" in sensor  # the name ends with the event id (tests/manifests/test_webhooks.py)
+    guide = (REPO / "docs/install-orbstack.md").read_text(encoding="utf-8")
+    assert "`ci-<repo>-<hash>-<sha12>-push-<event id>`" in guide
+
+
+def test_one_application_per_app_each_admitted_where_it_deploys(tmp_path) -> None:
+    # The install table promises an Application per app: argocd_apps_apps renders one each, at the
+    # path the pipeline writes for the repository, in a namespace the apps project admits.
+    from conftest import load_docs, render
+
+    apps = [{"name": "shop", "path": "apps/example-shop", "namespace": "shop"},
+            {"name": "billing", "path": "apps/example-billing", "namespace": "billing"}]
+    rendered = load_docs(render(tmp_path, {"argocd_apps_apps": apps}))
+    found = {a.name: a.body["spec"] for a in by_kind(rendered, "Application") if a.name != "luban-ci"}
+    assert set(found) == {"example-python", "shop", "billing"}
+    for app in apps:
+        spec = found[app["name"]]
+        assert (spec["source"]["path"], spec["destination"]["namespace"]) == (app["path"], app["namespace"])
+        project = one(rendered, "AppProject", spec["project"]).body["spec"]
+        assert _admits(project, spec["destination"]["server"], app["namespace"]), app

@@ -7,7 +7,9 @@ import json
 import re
 from typing import Any, Iterator
 
-from conftest import Doc, by_kind, one
+import yaml
+
+from conftest import REPO, Doc, by_kind, one
 
 # By digest, with or without the tag it was published under: a tag alone can be moved.
 PINNED = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$")
@@ -168,6 +170,9 @@ def test_rbac_grants_each_service_account_only_what_its_steps_need(docs: list[Do
         "luban-sensor": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["create"]}],
         "luban-ci-executor": [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}],
         "luban-ci-supersede": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["list", "patch"]}],
+        "luban-ci-viewer": [
+            {"apiGroups": ["argoproj.io"], "resources": ["workflows", "workflowtemplates"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]}],
     }
     assert not list(by_kind(docs, "ClusterRole"))
     for name in ("luban-ci", "luban-ci-pr"):
@@ -196,9 +201,26 @@ def test_superseding_runs_the_step_tool_not_an_argo_cli_image(docs: list[Doc]) -
         assert supersede["container"]["command"] == ["luban-step"]
         assert supersede["container"]["args"] == [
             "supersede", "--lane={{workflow.parameters.lane}}", "--workflow={{workflow.name}}",
-            "--workflow-created={{workflow.creationTimestamp}}", "--namespace={{workflow.namespace}}"]
+            "--workflow-created={{workflow.creationTimestamp}}", "--namespace={{workflow.namespace}}",
+            "--revision={{workflow.parameters.revision}}", "--ref={{workflow.parameters.ref}}",
+            "--source-url=https://github.com/{{workflow.parameters.repo}}.git", "--git-host=github.com",
+            "--source-credentials-dir=/secrets/git", "--history-limit=5000", "--outputs=/tmp/outputs"]
+        # Ancestry decides what it stops: the source history is read with the checkout's read-only
+        # credentials, the only secret it mounts besides its API token.
+        assert {m["name"] for m in supersede["container"]["volumeMounts"]} == {"tmp", "kube-api", "git-credentials"}
         assert set(images.values()) == {images["checkout"]}, images
     assert "argocli" not in "\n".join(json.dumps(d.body) for d in docs)
+
+
+def test_a_superseded_run_reports_from_its_annotations(docs: list[Doc]) -> None:
+    # supersede annotates the run it stops; the exit handler's status step reads them and posts
+    # pending "superseded" instead of failure (tests/steptool/unit/test_status.py).
+    for name in ("luban-ci", "luban-ci-pr"):
+        spec = one(docs, "WorkflowTemplate", name).body["spec"]
+        status = next(t for t in spec["templates"] if t["name"] == "status")
+        assert "--workflow-annotations={{workflow.annotations.json}}" in status["container"]["args"]
+        report = next(t for t in spec["templates"] if t["name"] == "report")
+        assert [s["template"] for group in report["steps"] for s in group] == ["status"]
 
 
 def test_one_run_per_lane_with_deadlines_retries_on_errors_only_ttl_and_pod_gc(docs: list[Doc]) -> None:
@@ -209,8 +231,26 @@ def test_one_run_per_lane_with_deadlines_retries_on_errors_only_ttl_and_pod_gc(d
         assert spec["activeDeadlineSeconds"] > 0
         assert spec["ttlStrategy"]["secondsAfterSuccess"] > 0
         assert spec["podGC"]["strategy"] == "OnPodSuccess"
-        assert spec["hooks"]["running"]["arguments"]["parameters"][0]["value"] == "pending"
         assert spec["onExit"] == "report"
+
+
+def test_a_duplicate_delivery_builds_nothing_and_posts_no_status(docs: list[Doc]) -> None:
+    # supersede says whether this run builds (result run) or repeats a commit that is being built or
+    # was built (duplicate): pending and the pipeline run only for "run", and no `running` hook posts
+    # pending before supersede has decided (it would cover the original's final status).
+    for name in ("luban-ci", "luban-ci-pr"):
+        spec = one(docs, "WorkflowTemplate", name).body["spec"]
+        assert "hooks" not in spec
+        main = next(t for t in spec["templates"] if t["name"] == "main")
+        supersede, (pending, pipeline) = main["steps"]
+        assert [s["name"] for s in supersede] == ["supersede"]
+        when = "'{{steps.supersede.outputs.parameters.result}}' == 'run'"
+        assert (pending["template"], pending["when"]) == ("status", when)
+        assert {p["name"]: p["value"] for p in pending["arguments"]["parameters"]} == {
+            "state": "pending", "description": "build running"}
+        assert (pipeline["template"], pipeline["when"]) == ("pipeline", when)
+        template = next(t for t in spec["templates"] if t["name"] == "supersede")
+        assert template["outputs"]["parameters"] == [{"name": "result", "valueFrom": {"path": "/tmp/outputs/result"}}]
 
 
 def test_retries_sit_on_container_templates_only_and_only_for_errors(docs: list[Doc]) -> None:
@@ -255,3 +295,50 @@ def test_no_container_mounts_over_the_cnb_app_directory(docs: list[Doc]) -> None
             and not (m[0].startswith("luban-build-")
                      and m[4] in (["/cnb/lifecycle/detector"], ["/cnb/lifecycle/builder"], ["/cnb/lifecycle/exporter"])
                      and m[2:4] == ("/workspace", "build/app"))] == []
+
+
+def test_only_the_sensor_may_start_a_run(docs: list[Doc]) -> None:
+    # Issue 10 item 4: whoever creates (or resubmits, or updates and retries) a Workflow in the
+    # pipeline namespace chooses its parameters: any code to any app. Only the Sensor's service
+    # account may create one; supersede may patch (stop); people get luban-ci-viewer (read only).
+    writers = {}
+    for role in by_kind(docs, "Role"):
+        for rule in role.body["rules"]:
+            if "argoproj.io" in rule["apiGroups"] and {"workflows", "*"} & set(rule["resources"]):
+                verbs = set(rule["verbs"]) & {"create", "update", "patch", "delete", "deletecollection", "*"}
+                if verbs:
+                    writers[role.name] = sorted(verbs)
+    assert writers == {"luban-sensor": ["create"], "luban-ci-supersede": ["patch"]}
+    bound = {(b.body["roleRef"]["name"], s["kind"], s["name"]) for b in by_kind(docs, "RoleBinding")
+             for s in b.body["subjects"]}
+    assert {name for role, _kind, name in bound if role == "luban-sensor"} == {"luban-sensor"}
+    assert {name for role, _kind, name in bound if role == "luban-ci-supersede"} == {"luban-ci-supersede"}
+    # The Workflows the Sensor creates carry a template reference and arguments, nothing that
+    # templateReferencing: Strict would have to refuse.
+    sensor = one(docs, "Sensor", "github").body
+    for trigger in sensor["spec"]["triggers"]:
+        spec = trigger["template"]["k8s"]["source"]["resource"]["spec"]
+        assert set(spec) == {"workflowTemplateRef", "arguments"}, spec
+
+
+def test_the_test_cluster_runs_the_controller_with_template_referencing_strict() -> None:
+    # The platform setting the install guide requires; the end-to-end tier runs under it.
+    cm = yaml.safe_load((REPO / "files/cluster/platform/argo-workflows/workflow-controller-configmap.yaml").read_text())
+    assert yaml.safe_load(cm["data"]["workflowRestrictions"]) == {"templateReferencing": "Strict"}
+    guide = (REPO / "docs/install-orbstack.md").read_text()
+    assert "templateReferencing: Strict" in guide
+
+
+def test_a_release_deploys_only_when_its_workflow_says_so(docs: list[Doc]) -> None:
+    # The Sensor passes deploy=false for a tag push unless argo_events_release_gitops_path_prefix
+    # is set (tests/manifests/test_webhooks.py); the build's second tag is the Sensor's too.
+    spec = one(docs, "WorkflowTemplate", "luban-ci").body["spec"]
+    pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
+    steps = {s["name"]: s for group in pipeline["steps"] for s in group}
+    assert steps["deploy"]["when"] == "'{{workflow.parameters.deploy}}' == 'true'"
+    build = {p["name"]: p["value"] for p in steps["build"]["arguments"]["parameters"]}
+    assert (build["image-tag"], build["moving-tag"]) == ("{{workflow.parameters.image-tag}}",
+                                                         "{{workflow.parameters.moving-tag}}")
+    creator = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"][0]
+    assert "-tag={{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}" in creator["container"]["args"]
+    assert {"name": "moving-tag", "default": "latest"} in creator["inputs"]["parameters"]

@@ -27,12 +27,14 @@ EXPECTED_FILES = {
     "argocd_apps/10-appproject.yaml",
     "argocd_apps/11-appproject-install.yaml",
     "argocd_apps/20-application-luban-ci.yaml",
-    "argocd_apps/30-application-example.yaml",
+    "argocd_apps/30-applications.yaml",
 }
 
 # The Sensor composes its Go templates from Jinja pieces, so its expressions are listed whole.
 SENSOR_EXPRESSIONS = {
-    '{{ regexReplaceAll "[^a-z0-9-]+" (lower .Input.body.repository.name) "-" | trimAll "-" | trunc 24 | trimAll "-" }}',
+    '{{ regexReplaceAll "[^a-z0-9-]+" (lower .Input.body.repository.name) "-" | trimAll "-" | trunc 20 | trimAll "-" }}',
+    "{{ .Input.id | lower | trunc 8 }}",
+    '{{ trimPrefix "refs/tags/" .Input.body.ref | replace "+" "_" }}',
     "{{ .Input.body.repository.full_name | sha256sum | trunc 8 }}",
     "{{ .Input.body.after | trunc 12 }}",
     "{{ .Input.body.head_commit.id | trunc 12 }}",

@@ -106,7 +106,9 @@ def token_dir(tmp_path: Path) -> Path:
 def git_http_server():
     """A real smart-HTTP git server: ``git http-backend`` behind Basic auth on 127.0.0.1.
 
-    Returns ``serve(bare) -> url``; only ``x-access-token:TOKEN`` is let in.
+    Returns ``serve(bare, busy=0, busy_push=0) -> url``; only ``x-access-token:TOKEN`` is let in.
+    The first ``busy`` authenticated requests, and the first ``busy_push`` authenticated requests
+    of a push (git-receive-pack), get a 503, as a busy or restarting server answers.
     """
     import base64
     import threading
@@ -115,7 +117,10 @@ def git_http_server():
     expected = "Basic " + base64.b64encode(("x-access-token:" + TOKEN).encode()).decode()
     servers = []
 
-    def serve(bare: Path) -> str:
+    def serve(bare: Path, busy: int = 0, busy_push: int = 0) -> str:
+        left = [busy]
+        left_push = [busy_push]
+
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
@@ -124,6 +129,17 @@ def git_http_server():
                 if self.headers.get("Authorization") != expected:
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                pushing = "git-receive-pack" in self.path
+                if left[0] > 0 or (pushing and left_push[0] > 0):
+                    if pushing and left_push[0] > 0:
+                        left_push[0] -= 1
+                    else:
+                        left[0] -= 1
+                    self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    self.send_response(503)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return

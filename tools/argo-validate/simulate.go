@@ -41,6 +41,9 @@ type webhookCase struct {
 	Payload   string `json:"payload"`
 	Signature string `json:"signature"`
 	Secret    string `json:"secret"`
+	// EventID is the id the EventSource gives the event it makes of this HTTP request (a fresh
+	// random UUID, as hex, per request in Argo Events); derived from Delivery when empty.
+	EventID string `json:"eventId"`
 }
 
 type firedTrigger struct {
@@ -52,6 +55,7 @@ type firedTrigger struct {
 	Valid          bool              `json:"valid"`
 	ValidError     string            `json:"validError,omitempty"`
 	Redelivery     string            `json:"redelivery"`
+	NewReceipt     string            `json:"newReceipt"`
 	ExecutionError string            `json:"executionError,omitempty"`
 }
 
@@ -179,9 +183,14 @@ func simulate(dir, casesFile string) (any, bool, error) {
 		for _, esName := range sortedKeys(set.EventSources) {
 			es := set.EventSources[esName]
 			for eventName := range es.Spec.Github {
+				eventID := c.EventID
+				if eventID == "" {
+					sum := sha256.Sum256([]byte(c.Delivery))
+					eventID = hex.EncodeToString(sum[:16])
+				}
 				event := &aev1.Event{
 					Context: &aev1.EventContext{
-						ID: c.Delivery, Source: es.Name, Subject: eventName, Type: string(aev1.GithubEvent),
+						ID: eventID, Source: es.Name, Subject: eventName, Type: string(aev1.GithubEvent),
 						SpecVersion: "1.0", DataContentType: "application/json", Time: metav1.Time{Time: time.Now()},
 					},
 					Data: data,
@@ -232,7 +241,10 @@ func simulate(dir, casesFile string) (any, bool, error) {
 }
 
 // fire runs a trigger through the Sensor's own k8s trigger (parameters, create) against a fake
-// API server, then delivers the same event again to show the deterministic name deduplicates it.
+// API server, then delivers the same event again (the EventBus redelivering it, the Sensor
+// retrying a create whose answer was lost) to show the name deduplicates it, then the same
+// delivery as a new request to the EventSource (GitHub's "Redeliver": a new event id) to show it
+// creates a new Workflow.
 func fire(ctx context.Context, sensor *aev1.Sensor, trig aev1.Trigger, events map[string]*aev1.Event,
 	getter templateGetter, logger *zap.SugaredLogger) (firedTrigger, error) {
 	out := firedTrigger{Trigger: trig.Template.Name, Labels: map[string]string{}, Parameters: map[string]string{}}
@@ -242,8 +254,18 @@ func fire(ctx context.Context, sensor *aev1.Sensor, trig aev1.Trigger, events ma
 	scheme := runtime.NewScheme()
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, map[schema.GroupVersionResource]string{workflowGVR: "WorkflowList"})
 	var created *unstructured.Unstructured
-	for attempt := 0; attempt < 2; attempt++ {
+	for attempt := 0; attempt < 3; attempt++ {
 		t := trig.DeepCopy()
+		if attempt == 2 {
+			received := map[string]*aev1.Event{}
+			for name, e := range events {
+				again := e.DeepCopy()
+				sum := sha256.Sum256([]byte("again:" + e.Context.ID))
+				again.Context.ID = hex.EncodeToString(sum[:16])
+				received[name] = again
+			}
+			events = received
+		}
 		if err := triggers.ApplyTemplateParameters(events, t); err != nil {
 			return out, err
 		}
@@ -262,6 +284,14 @@ func fire(ctx context.Context, sensor *aev1.Sensor, trig aev1.Trigger, events ma
 				out.Redelivery = "created a second Workflow"
 			} else {
 				out.Redelivery = err.Error()
+			}
+			continue
+		}
+		if attempt == 2 {
+			if err == nil {
+				out.NewReceipt = "created " + result.(*unstructured.Unstructured).GetName()
+			} else {
+				out.NewReceipt = err.Error()
 			}
 			break
 		}

@@ -120,21 +120,22 @@ class FakeKube:
         return "https://127.0.0.1:%d" % self.port
 
     def add(self, name: str, *, lane: str, created: str, phase: str = "Running", completed: bool = False,
-            shutdown: str | None = None) -> dict:
+            shutdown: str | None = None, revision: str = "0" * 40, annotations: dict | None = None) -> dict:
         self.resource_version += 1
         labels = {"luban.ci/lane": lane, "workflows.argoproj.io/phase": phase,
                   "app.kubernetes.io/part-of": "luban-ci"}
         if completed:
             labels["workflows.argoproj.io/completed"] = "true"
         spec: dict = {"workflowTemplateRef": {"name": "luban-ci"}, "arguments": {"parameters": [
-            {"name": "lane", "value": lane}]}}
+            {"name": "revision", "value": revision}, {"name": "lane", "value": lane}]}}
         if shutdown:
             spec["shutdown"] = shutdown
         self.workflows[name] = {
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
             "metadata": {"name": name, "namespace": self.namespace, "uid": "uid-" + name,
                          "resourceVersion": str(self.resource_version), "generation": 1,
-                         "creationTimestamp": created, "labels": labels},
+                         "creationTimestamp": created, "labels": labels,
+                         **({"annotations": dict(annotations)} if annotations else {})},
             "spec": spec,
             "status": {"phase": phase, "startedAt": created},
         }

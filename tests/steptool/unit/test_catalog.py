@@ -18,7 +18,8 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               namespace="luban-ci", count=2, lane="3f2a9c0d1e5b7a64", name="ci-shop-old", created="2026-03-01T09:58:00Z",
               workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
               rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL", asked="https://x-access-token@evil.example",
-              origin="https://github.com:443", limit=5000)
+              origin="https://github.com:443", limit=5000, theirs="e" * 40,
+              phase="Running", other="refs/tags/v1")
 
 ERRORS = {
     'invalid-sha': (
@@ -101,6 +102,10 @@ ERRORS = {
         2,
         "--opt 'bad value' is not accepted: it is wrong. Pass NAME=VALUE, NAME made of letters, digits and '_' "
         "(not starting with a digit), as pack build --env takes it."),
+    'invalid-annotations': (
+        2,
+        "--opt 'bad value' is not the Workflow's annotations: it is wrong. The status step reads them to tell a "
+        'superseded run from a failed one. Pass {{workflow.annotations.json}} unchanged.'),
     'invalid-created': (
         2,
         "--opt 'bad value' is not a creation time. Only runs created before this one are stopped, so it must be "
@@ -314,6 +319,10 @@ NOTICES_EXPECTED = {
         "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': 'main' "
         'was rewritten and no longer holds it, and it is neither an ancestor nor a descendant of the deployed '
         "'dddddddddddddddddddddddddddddddddddddddd'. What 'main' holds now deploys when it is built.",
+    'refuse-stale':
+        "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': the deployment "
+        "comes from 'refs/tags/v1', and 'main' no longer holds 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' at its tip (a "
+        "late or replayed delivery). Another ref takes a deployment over only with what it holds now.",
     'deploy-rewritten':
         "'main' was force-pushed (it is wrong): the deployed 'dddddddddddddddddddddddddddddddddddddddd' is no "
         "longer on it and 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is; deploying "
@@ -333,6 +342,18 @@ NOTICES_EXPECTED = {
         "'ci-shop-new'.",
     'superseded':
         "Stopped 2 older run(s) of lane '3f2a9c0d1e5b7a64'.",
+    'duplicate-run':
+        "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is already being built or was built by 'ci-shop-old' ('Running'); "
+        "this run builds nothing and posts no commit status. Redelivering the webhook of a run that failed builds "
+        "again.",
+    'status-skipped':
+        "No commit status from this run: it is a duplicate of 'ci-shop-old', which reports "
+        "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'.",
+    'git-retry':
+        'git fetch failed (fatal: boom); retrying in 2s (attempt 2 of 5).',
+    'not-superseding':
+        "Not stopping 'ci-shop-old': its commit 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee' stays, as it is wrong; only "
+        "runs of commits that 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' descends from are stopped.",
     'nothing-to-supersede':
         "No older run of lane '3f2a9c0d1e5b7a64' is running; nothing to stop.",
     'kube-retry':
@@ -346,6 +367,8 @@ OUTCOMES_EXPECTED = {
     'refuse-backwards': 'not deployed: the deployed 1a2b3c4d5e6f of main descends from it',
     'refuse-off-ref': 'not deployed: main was rewritten and no longer holds it',
     'deploy-order-unknown': 'not deployed: no common history with the deployed 1a2b3c4d5e6f within 5000 commits',
+    'refuse-stale': 'not deployed: main has moved on from it',
+    'superseded': 'superseded by aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, which descends from this commit; not built to the end',
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from conftest import TOKEN, commit, git, make_remote, run_cli
 
 
@@ -36,15 +38,64 @@ def test_checkout_accepts_an_uppercase_sha_and_a_plain_path_remote(tmp_path: Pat
     assert git(dest, "rev-parse", "HEAD") == second
 
 
-def test_checkout_of_an_unknown_commit_is_revision_not_found(tmp_path: Path) -> None:
+def test_checkout_of_an_unknown_commit_is_revision_not_found_after_backing_off(tmp_path: Path) -> None:
+    from luban_step.checkout import CheckoutRequest, checkout
+    from luban_step.errors import StepError
+
     remote, _first, _second = _source(tmp_path)
     missing = "0123456789abcdef0123456789abcdef01234567"
-    result = run_cli("checkout", "--repo-url", remote.url, "--revision", missing, "--dest", str(tmp_path / "src"))
-    assert result.code == 4
-    assert result.err.startswith(
-        "luban-step: error: The commit '%s' could not be fetched from '%s': " % (missing, remote.url))
-    assert result.err.endswith("The server does not have it (a typo, or the commit was force-pushed "
-                               "away). Check the SHA; a newer push starts a new run anyway.\n")
+    sleeps: list[float] = []
+    lines: list[str] = []
+    with pytest.raises(StepError) as caught:
+        checkout(CheckoutRequest(remote.url, missing, str(tmp_path / "src")), log=lines.append, sleep=sleeps.append)
+    assert caught.value.exit_code == 4
+    assert caught.value.message.startswith(
+        "The commit '%s' could not be fetched from '%s': " % (missing, remote.url))
+    assert caught.value.message.endswith("The server does not have it (a typo, or the commit was force-pushed "
+                                         "away). Check the SHA; a newer push starts a new run anyway.")
+    assert sleeps == [1, 2, 4, 8]  # about 15 s: what GitHub needs to serve a new pull request head
+    assert lines[0].startswith("git fetch failed (")
+    assert lines[0].endswith("); retrying in 1s (attempt 2 of 5).")
+
+
+def test_a_pull_request_head_the_server_does_not_serve_yet_is_waited_for(tmp_path: Path) -> None:
+    # GitHub's refs/pull lag: the delivery names a head SHA the server answers only moments later.
+    from luban_step.checkout import CheckoutRequest, checkout
+
+    remote, _first, _second = _source(tmp_path)
+    head = commit(remote.work, {"app.py": "print('pr')\n"}, "pr head", 1_700_000_200)
+    lines: list[str] = []
+
+    def sleep(_seconds: float) -> None:
+        if len(lines) == 2:  # the head appears after the second failed attempt
+            git(remote.work, "push", "-q", "origin", "HEAD:refs/pull/7/head")
+
+    dest = tmp_path / "src"
+    result = checkout(CheckoutRequest(remote.url, head, str(dest)), log=lines.append, sleep=sleep)
+    assert result == "Checked out '%s' into '%s'." % (head, dest)
+    assert git(dest, "rev-parse", "HEAD") == head
+    assert [line.split(" (attempt ")[1] for line in lines] == ["2 of 5).", "3 of 5)."]
+
+
+def test_a_busy_server_is_retried_and_credentials_refused_are_not(tmp_path: Path, token_dir: Path,
+                                                                  git_http_server) -> None:
+    remote, first, _second = _source(tmp_path)
+    url = git_http_server(remote.bare, busy=2)
+    result = run_cli("checkout", "--repo-url", url, "--revision", first, "--dest", str(tmp_path / "src"),
+                     "--credentials-dir", str(token_dir))
+    assert result.code == 0, result.err
+    assert result.err == (
+        "luban-step: git fetch failed (fatal: unable to access '{url}/': The requested URL returned error: 503); "
+        "retrying in 1s (attempt 2 of 5).\n"
+        "luban-step: git fetch failed (fatal: unable to access '{url}/': The requested URL returned error: 503); "
+        "retrying in 2s (attempt 3 of 5).\n").format(url=url)
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "token").write_text("not-the-token")
+    refused = run_cli("checkout", "--repo-url", git_http_server(remote.bare), "--revision", first,
+                      "--dest", str(tmp_path / "src2"), "--credentials-dir", str(wrong))
+    assert refused.code == 4
+    assert "retrying" not in refused.err
 
 
 def test_checkout_refuses_a_non_empty_destination(tmp_path: Path) -> None:

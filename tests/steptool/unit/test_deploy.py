@@ -467,3 +467,60 @@ def test_the_source_history_holds_commits_only_where_the_server_filters(source, 
     assert history.order(shas[0], shas[2]).verdict == "backwards"
     kinds = {line.split()[1] for line in git(work, "cat-file", "--batch-all-objects", "--batch-check").splitlines()}
     assert kinds == {"commit"}
+
+
+def test_a_busy_gitops_server_is_retried_for_the_fetch_and_the_push(
+        gitops, source, token_dir: Path, git_http_server) -> None:
+    from luban_step.deploy import deploy
+
+    remote, shas = source
+    url = git_http_server(gitops.bare, busy=1, busy_push=1)
+    sleeps: list[float] = []
+    lines: list[str] = []
+    target = request(gitops, remote, shas[1], DIGEST_A, credentials_dir=str(token_dir))
+    target = type(target)(**{**target.__dict__, "gitops_repo": url})
+    result = deploy(target, log=lines.append, sleep=sleeps.append)
+    assert result.startswith("Deployed 'quay.io/acme/shop@%s'" % DIGEST_A), result
+    assert record(gitops)["sha"] == shas[1]
+    assert lines[0] == ("git fetch failed (fatal: unable to access '%s/': The requested URL returned error: 503); "
+                        "retrying in 1s (attempt 2 of 5)." % url)
+    assert lines[1].startswith("git push failed (")
+    assert "503" in lines[1] and lines[1].endswith("(attempt 2 of 5).")
+    assert sleeps[0] == 1 and len(sleeps) == 2
+
+
+def test_a_replayed_delivery_takes_no_deployment_over_from_another_ref(gitops, source, tmp_path: Path) -> None:
+    # Issue 10 item 6: main's v1 was deployed, then a release tag took the path over. A captured
+    # delivery of main's old push replayed (after its Workflow's TTL, so nothing stops the run)
+    # would take it back: main no longer holds v1 at its tip, so nothing is deployed.
+    remote, shas = source
+    git(remote.work, "tag", "v0.2.0", shas[2])
+    git(remote.work, "push", "-q", "origin", "refs/tags/v0.2.0")
+    args = deploy_args(gitops, remote, shas[2], DIGEST_B)
+    args[args.index("--source-ref") + 1] = "refs/tags/v0.2.0"
+    assert run_cli(*args).code == 0
+    out = tmp_path / "out"
+    result = run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A, "--outputs", str(out)))
+    assert result.code == 0, result.err
+    assert result.out == (
+        "luban-step: Not deploying 'acme/shop' at '{sha}' to '{path}' on 'main': the deployment comes from "
+        "'refs/tags/v0.2.0', and 'main' no longer holds '{sha}' at its tip (a late or replayed delivery). Another "
+        "ref takes a deployment over only with what it holds now.\n").format(sha=shas[1], path=PATH)
+    assert record(gitops)["ref"] == "refs/tags/v0.2.0"
+    assert (out / "outcome").read_text() == "not deployed: main has moved on from it"
+    # What main holds now may take it over (a deliberate push to the deploy branch).
+    assert run_cli(*deploy_args(gitops, remote, shas[2], DIGEST_A)).out.startswith("luban-step: Deployed ")
+    assert record(gitops)["ref"] == "main"
+
+
+def test_a_replayed_delivery_of_an_older_commit_deploys_nothing_after_the_ttl(gitops, source, tmp_path: Path) -> None:
+    # Issue 10 item 6: the replay's run is not stopped by anything (its Workflow is long gone) and
+    # it builds; deploy refuses it by ancestry, and says so on the commit.
+    remote, shas = source
+    assert run_cli(*deploy_args(gitops, remote, shas[2], DIGEST_B)).code == 0
+    out = tmp_path / "out"
+    result = run_cli(*deploy_args(gitops, remote, shas[0], DIGEST_A, "--outputs", str(out)))
+    assert result.code == 0, result.err
+    assert result.out.startswith("luban-step: Not deploying 'acme/shop' at '%s'" % shas[0])
+    assert record(gitops)["sha"] == shas[2]
+    assert (out / "outcome").read_text() == "not deployed: the deployed %s of main descends from it" % shas[2][:12]

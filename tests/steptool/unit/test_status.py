@@ -208,3 +208,60 @@ def test_a_refused_deploy_shows_in_the_status_description(github, token_file: Pa
                                                         "--description-file": str(tmp_path / "none")}))
     assert missing.code == 0, missing.err
     assert json.loads(fake.requests[1]["body"])["description"] == "build Failed"
+
+
+NEWER = "89e6c98d92887913cadf06b2adb97f26cde4849b"
+SUPERSEDED = json.dumps({"luban.ci/superseded-by": "ci-shop-0a1b2c3d-89e6c98d9288-push",
+                         "luban.ci/superseded-by-revision": NEWER, "workflows.argoproj.io/pod-name-format": "v2"})
+
+
+@pytest.mark.parametrize("state", ["failure", "error"])
+def test_a_superseded_run_posts_pending_superseded_never_failure(github, token_file: Path, tmp_path: Path,
+                                                                   state: str) -> None:
+    # What the exit handler of a run that supersede stopped passes: its final state, its annotations.
+    outcome = tmp_path / "outcome"
+    outcome.write_text("deployed to apps/shop")
+    fake = github()
+    result = run_cli(*status_args(fake, token_file, **{"--state": state, "--description": "build Failed",
+                                                        "--description-file": str(outcome),
+                                                        "--workflow-annotations": SUPERSEDED}))
+    assert result.code == 0, result.err
+    assert result.out == "luban-step: Set commit status pending for 'luban-ci/build' on 'acme/shop' at '%s'.\n" % SHA
+    body = json.loads(fake.requests[0]["body"])
+    assert (body["state"], body["description"]) == (
+        "pending", "superseded by 89e6c98d9288, which descends from this commit; not built to the end")
+
+
+@pytest.mark.parametrize("annotations", [SUPERSEDED, "null", "{}", json.dumps({"other": "x"})])
+def test_a_run_that_finished_reports_its_own_state(github, token_file: Path, annotations: str) -> None:
+    # Superseded but done before the stop took effect: success stays success. Not superseded
+    # (no annotations: Argo passes "null"): failure stays failure.
+    fake = github()
+    for state in ("success", "failure") if annotations != SUPERSEDED else ("success",):
+        result = run_cli(*status_args(fake, token_file, **{"--state": state, "--description": "build x",
+                                                            "--workflow-annotations": annotations}))
+        assert result.code == 0, result.err
+        assert json.loads(fake.requests[-1]["body"])["state"] == state
+
+
+def test_annotations_that_are_not_a_json_object_of_strings_are_refused(github, token_file: Path) -> None:
+    fake = github()
+    result = run_cli(*status_args(fake, token_file, **{"--state": "failure", "--workflow-annotations": "[1]"}))
+    assert (result.code, result.err) == (2, (
+        "luban-step: error: --workflow-annotations '[1]' is not the Workflow's annotations: it is not a JSON "
+        "object of strings. The status step reads them to tell a superseded run from a failed one. Pass "
+        "{{workflow.annotations.json}} unchanged.\n"))
+    assert fake.requests == []
+
+
+def test_a_duplicate_run_posts_no_status(github, token_file: Path) -> None:
+    # Its original reports the commit; a "success" from a run that built nothing (or a pending
+    # after the original's success) would contradict it.
+    fake = github()
+    annotations = json.dumps({"luban.ci/duplicate-of": "ci-shop-0a1b2c3d-6dcb09b5b578-push-1f2e3d4c"})
+    for state in ("success", "pending"):
+        result = run_cli(*status_args(fake, token_file, **{"--state": state, "--workflow-annotations": annotations}))
+        assert (result.code, result.err) == (0, "")
+        assert result.out == ("luban-step: No commit status from this run: it is a duplicate of "
+                              "'ci-shop-0a1b2c3d-6dcb09b5b578-push-1f2e3d4c', which reports '%s'.\n" % SHA)
+    assert fake.requests == []

@@ -1,6 +1,7 @@
-"""supersede against a fake Kubernetes API (tests/steptool/unit/fake_kube.py) over real TLS: the
-list it sends (label and field selectors, pages), the merge patch `argo stop` would send, which
-runs it stops and which it never touches, RBAC and token refusals word for word, retries."""
+"""supersede against a fake Kubernetes API (tests/steptool/unit/fake_kube.py) over real TLS and a
+real source repository: the list it sends (label and field selectors, pages), the merge patch
+`argo stop` would send, which runs it stops (only those of commits this commit descends from) and
+which it never touches, RBAC and token refusals word for word, retries."""
 
 from __future__ import annotations
 
@@ -9,13 +10,33 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TOKEN, run_cli
+from conftest import TOKEN, commit, git, make_remote, run_cli
 from fake_kube import FakeKube, make_tls, start
 
 LANE = "3f2a9c0d1e5b7a64"
 ME = "ci-example-python-3f2a9c0d-6dcb09b5b578-push"
 CREATED = "2026-03-01T10:00:00Z"
 LIST_PATH = "/apis/argoproj.io/v1alpha1/namespaces/luban-ci/workflows"
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory):
+    """The source repository: main is c1 <- c2 <- c3 <- c4 (me is c3); ``side`` forks from c1.
+    Commit dates run backwards on purpose: only ancestry may decide."""
+    remote = make_remote(tmp_path_factory.mktemp("source"), "app")
+    shas = {}
+    for i in range(1, 5):
+        shas["c%d" % i] = commit(remote.work, {"app.py": "print(%d)\n" % i}, "c%d" % i, 2_000_000_000 - i * 1000)
+        if i == 3:
+            remote.push()
+    git(remote.work, "checkout", "-q", "-b", "side", shas["c1"])
+    shas["side"] = commit(remote.work, {"side.py": "x\n"}, "side", 1_900_000_000)
+    git(remote.work, "push", "-q", "origin", "side")
+    git(remote.work, "push", "-q", "origin", "%s:refs/heads/main" % shas["c4"])
+    shas["url"] = remote.url
+    return shas
+
+
 STOP = {"metadata": {"annotations": {"luban.ci/superseded-by": ME}}, "spec": {"shutdown": "Stop"}}
 
 
@@ -54,23 +75,43 @@ def in_pod(fake: FakeKube) -> dict[str, str]:
     return {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(fake.port)}
 
 
-def supersede(fake: FakeKube, sa: Path, *extra: str, lane: str = LANE, env: dict[str, str] | None = None):
+MINE = {}  # the source fixture's SHAs, filled by the autouse fixture below
+
+
+@pytest.fixture(autouse=True)
+def _shas(source) -> None:
+    MINE.update(source)
+
+
+def supersede(fake: FakeKube, sa: Path, *extra: str, lane: str = LANE, env: dict[str, str] | None = None,
+              revision: str | None = None, source_url: str | None = None):
     return run_cli("supersede", "--lane", lane, "--workflow", ME, "--workflow-created", CREATED,
+                   "--revision", revision or MINE["c3"], "--ref", "refs/heads/main",
+                   "--source-url", source_url or MINE["url"],
                    "--service-account-dir", str(sa), *extra, env=in_pod(fake) if env is None else env)
+
+
+def stop_patch(revision: str | None = None) -> dict:
+    return {"metadata": {"annotations": {"luban.ci/superseded-by": ME,
+                                         "luban.ci/superseded-by-revision": revision or MINE["c3"]}},
+            "spec": {"shutdown": "Stop"}}
 
 
 def test_supersede_stops_exactly_the_older_unfinished_runs_of_its_lane(kube, tls, tmp_path: Path) -> None:
     fake = kube()
-    fake.add("a-oldest", lane=LANE, created="2026-03-01T09:58:00Z")
-    fake.add("b-older", lane=LANE, created="2026-03-01T09:59:59Z", phase="Pending")
-    fake.add(ME, lane=LANE, created=CREATED)
+    c1, c2 = MINE["c1"], MINE["c2"]
+    fake.add("a-oldest", lane=LANE, created="2026-03-01T09:58:00Z", revision=c1)
+    fake.add("b-older", lane=LANE, created="2026-03-01T09:59:59Z", phase="Pending", revision=c2)
+    fake.add(ME, lane=LANE, created=CREATED, revision=MINE["c3"])
     untouched = {
-        "c-same-second": fake.add("c-same-second", lane=LANE, created=CREATED),
-        "d-newer": fake.add("d-newer", lane=LANE, created="2026-03-01T10:00:05Z"),
+        "c-same-second": fake.add("c-same-second", lane=LANE, created=CREATED, revision=c2),
+        "d-newer": fake.add("d-newer", lane=LANE, created="2026-03-01T10:00:05Z", revision=c2),
         "e-finished": fake.add("e-finished", lane=LANE, created="2026-03-01T09:00:00Z", phase="Succeeded",
-                               completed=True),
-        "f-other-lane": fake.add("f-other-lane", lane="0000000000000000", created="2026-03-01T09:00:00Z"),
-        "g-stopping": fake.add("g-stopping", lane=LANE, created="2026-03-01T09:30:00Z", shutdown="Stop"),
+                               completed=True, revision=c1),
+        "f-other-lane": fake.add("f-other-lane", lane="0000000000000000", created="2026-03-01T09:00:00Z",
+                                 revision=c1),
+        "g-stopping": fake.add("g-stopping", lane=LANE, created="2026-03-01T09:30:00Z", shutdown="Stop",
+                               revision=c1),
     }
     before = json.loads(json.dumps(untouched))
 
@@ -84,7 +125,7 @@ def test_supersede_stops_exactly_the_older_unfinished_runs_of_its_lane(kube, tls
     ).format(lane=LANE, me=ME)
     listing, *patches = fake.requests
     assert (listing["method"], listing["path"]) == ("GET", LIST_PATH)
-    assert listing["query"] == {"labelSelector": "luban.ci/lane=%s,workflows.argoproj.io/completed!=true" % LANE,
+    assert listing["query"] == {"labelSelector": "luban.ci/lane=%s" % LANE,
                                 "fieldSelector": "metadata.name!=" + ME, "limit": "100"}
     assert listing["headers"]["authorization"] == "Bearer " + TOKEN
     assert listing["headers"]["accept"] == "application/json"
@@ -92,10 +133,11 @@ def test_supersede_stops_exactly_the_older_unfinished_runs_of_its_lane(kube, tls
         ("PATCH", LIST_PATH + "/a-oldest"), ("PATCH", LIST_PATH + "/b-older")]
     for patch in patches:
         assert patch["headers"]["content-type"] == "application/merge-patch+json"
-        assert json.loads(patch["body"]) == STOP
+        assert json.loads(patch["body"]) == stop_patch()
     for name in ("a-oldest", "b-older"):
         assert fake.workflows[name]["spec"]["shutdown"] == "Stop"
-        assert fake.workflows[name]["metadata"]["annotations"] == {"luban.ci/superseded-by": ME}
+        assert fake.workflows[name]["metadata"]["annotations"] == {
+            "luban.ci/superseded-by": ME, "luban.ci/superseded-by-revision": MINE["c3"]}
     assert "shutdown" not in fake.workflows[ME]["spec"]
     assert {name: fake.workflows[name] for name in untouched} == before
     assert TOKEN not in result.both
@@ -105,10 +147,10 @@ def test_supersede_reads_every_page_of_the_list(kube, tls, tmp_path: Path) -> No
     fake = kube(page_size=2)
     names = ["old-%d" % i for i in range(5)]
     for i, name in enumerate(names):
-        fake.add(name, lane=LANE, created="2026-03-01T09:0%d:00Z" % i)
+        fake.add(name, lane=LANE, created="2026-03-01T09:0%d:00Z" % i, revision=MINE["c%d" % (1 + i % 2)])
     result = supersede(fake, service_account(tmp_path, tls[0]))
     assert result.code == 0, result.err
-    assert result.out == "luban-step: Stopped 5 older run(s) of lane '%s'.\n" % LANE
+    assert result.out == "luban-step: Stopped 5 older run(s) of lane '%s'.\n" % LANE, result.err
     lists = [r for r in fake.requests if r["method"] == "GET"]
     assert len(lists) == 3
     assert "continue" not in lists[0]["query"]
@@ -128,7 +170,7 @@ def test_supersede_with_nothing_older_patches_nothing(kube, tls, tmp_path: Path)
 
 def test_a_run_removed_between_list_and_patch_is_not_counted(kube, tls, tmp_path: Path) -> None:
     fake = kube()
-    fake.add("gone", lane=LANE, created="2026-03-01T09:00:00Z")
+    fake.add("gone", lane=LANE, created="2026-03-01T09:00:00Z", revision=MINE["c1"])
     fake.script = [(200, {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList", "metadata": {},
                           "items": [fake.workflows.pop("gone")]})]
     result = supersede(fake, service_account(tmp_path, tls[0]))
@@ -139,7 +181,7 @@ def test_a_run_removed_between_list_and_patch_is_not_counted(kube, tls, tmp_path
 
 def test_the_namespace_comes_from_the_service_account_unless_given(kube, tls, tmp_path: Path) -> None:
     fake = kube(namespace="ci-team-a")
-    fake.add("old", lane=LANE, created="2026-03-01T09:00:00Z")
+    fake.add("old", lane=LANE, created="2026-03-01T09:00:00Z", revision=MINE["c2"])
     sa = service_account(tmp_path, tls[0], namespace="ci-team-a")
     assert supersede(fake, sa).code == 0
     assert fake.requests[0]["path"] == "/apis/argoproj.io/v1alpha1/namespaces/ci-team-a/workflows"
@@ -149,7 +191,7 @@ def test_the_namespace_comes_from_the_service_account_unless_given(kube, tls, tm
 
 def test_a_role_without_patch_is_refused_with_the_rbac_message(kube, tls, tmp_path: Path) -> None:
     fake = kube(verbs=frozenset({"list"}))
-    fake.add("old", lane=LANE, created="2026-03-01T09:00:00Z")
+    fake.add("old", lane=LANE, created="2026-03-01T09:00:00Z", revision=MINE["c2"])
     result = supersede(fake, service_account(tmp_path, tls[0]))
     assert result.code == 4
     assert result.err.splitlines()[-1] == (
@@ -209,7 +251,8 @@ def test_outside_a_pod_it_says_where_it_must_run(kube, tls, tmp_path: Path) -> N
 def test_hostile_values_are_refused_before_any_request(kube, tls, tmp_path: Path, args: list[str],
                                                        expected: str) -> None:
     fake = kube()
-    base = {"--lane": LANE, "--workflow": ME, "--workflow-created": CREATED,
+    base = {"--lane": LANE, "--workflow": ME, "--workflow-created": CREATED, "--revision": MINE["c3"],
+            "--ref": "refs/heads/main", "--source-url": MINE["url"],
             "--service-account-dir": str(service_account(tmp_path, tls[0]))}
     base.update(dict(zip(args[::2], args[1::2])))
     result = run_cli("supersede", *[x for pair in base.items() for x in pair], env=in_pod(fake))
@@ -222,7 +265,7 @@ def test_server_errors_are_retried_with_backoff(kube, tls, tmp_path: Path) -> No
     from luban_step.supersede import supersede as run
 
     fake = kube()
-    fake.add("old", lane=LANE, created="2026-03-01T09:00:00Z")
+    fake.add("old", lane=LANE, created="2026-03-01T09:00:00Z", revision=MINE["c2"])
     busy = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": "the server is currently unable to handle the request", "reason": "ServiceUnavailable",
             "code": 503}
@@ -230,7 +273,8 @@ def test_server_errors_are_retried_with_backoff(kube, tls, tmp_path: Path) -> No
                                            "(re)initializing"))]
     sleeps: list[float] = []
     lines: list[str] = []
-    result = run(SupersedeRequest(LANE, ME, CREATED, None, str(service_account(tmp_path, tls[0]))),
+    result = run(SupersedeRequest(LANE, ME, CREATED, MINE["c3"], "refs/heads/main", MINE["url"], None,
+                                  str(service_account(tmp_path, tls[0]))),
                  env=in_pod(fake), log=lines.append, sleep=sleeps.append)
     assert result == "Stopped 1 older run(s) of lane '%s'." % LANE
     assert sleeps == [1, 2]
@@ -250,8 +294,100 @@ def test_a_server_whose_certificate_the_ca_does_not_sign_is_never_trusted(kube, 
     fake = kube()
     other_ca = make_tls(tmp_path / "other")[0]
     with pytest.raises(StepError) as caught:
-        run(SupersedeRequest(LANE, ME, CREATED, None, str(service_account(tmp_path, other_ca))),
+        run(SupersedeRequest(LANE, ME, CREATED, MINE["c3"], "refs/heads/main", MINE["url"], None,
+                             str(service_account(tmp_path, other_ca))),
             env=in_pod(fake), sleep=lambda _s: None)
     assert caught.value.key == "kube-unavailable"
     assert "CERTIFICATE_VERIFY_FAILED" in caught.value.message
     assert fake.requests == []  # nothing, token included, went over the untrusted connection
+
+
+def test_a_late_delivery_of_an_older_commit_stops_no_run_of_a_newer_one(kube, tls, tmp_path: Path) -> None:
+    # c4 descends from c3 (me) and arrived first; side is not in c3's history. (A run of c3 itself
+    # makes this run a duplicate: below.) Arrival order and commit dates (they run backwards here) decide nothing.
+    fake = kube()
+    untouched = {
+        "a-descendant": fake.add("a-descendant", lane=LANE, created="2026-03-01T09:58:00Z", revision=MINE["c4"]),
+        "b-unrelated": fake.add("b-unrelated", lane=LANE, created="2026-03-01T09:59:00Z", revision=MINE["side"]),
+    }
+    before = json.loads(json.dumps(untouched))
+    result = supersede(fake, service_account(tmp_path, tls[0]))
+    assert result.code == 0, result.err
+    assert result.out == "luban-step: No older run of lane '%s' is running; nothing to stop.\n" % LANE
+    assert result.err == (
+        "luban-step: Not stopping 'a-descendant': its commit '{c4}' stays, as it descends from this commit; only "
+        "runs of commits that '{c3}' descends from are stopped.\n"
+        "luban-step: Not stopping 'b-unrelated': its commit '{side}' stays, as it is not in this commit's history; "
+        "only runs of commits that '{c3}' descends from are stopped.\n"
+    ).format(**MINE)
+    assert [r["method"] for r in fake.requests] == ["GET"]
+    assert {name: fake.workflows[name] for name in untouched} == before
+
+
+def test_an_older_commit_behind_the_first_fetch_depth_is_still_stopped(kube, tls, tmp_path: Path) -> None:
+    remote = make_remote(tmp_path, "deep")
+    first = commit(remote.work, {"a": "0"}, "first", 1_000_000_000)
+    for i in range(70):  # deeper than the first history fetch (64)
+        last = commit(remote.work, {"a": "x%d" % i}, "c%d" % i, 2_000_000_000 - i)
+    remote.push()
+    fake = kube()
+    fake.add("old", lane=LANE, created="2026-03-01T09:00:00Z", revision=first)
+    result = supersede(fake, service_account(tmp_path, tls[0]), revision=last, source_url=remote.url)
+    assert result.code == 0, result.err
+    assert fake.workflows["old"]["spec"]["shutdown"] == "Stop"
+    assert fake.workflows["old"]["metadata"]["annotations"]["luban.ci/superseded-by-revision"] == last
+
+
+def test_no_older_run_fetches_no_history(kube, tls, tmp_path: Path) -> None:
+    fake = kube()
+    fake.add("newer", lane=LANE, created="2026-03-01T10:00:01Z", revision=MINE["c1"])
+    result = supersede(fake, service_account(tmp_path, tls[0]), source_url="file://" + str(tmp_path / "absent.git"))
+    assert (result.code, result.err) == (0, "")
+
+
+def test_a_history_that_cannot_be_read_stops_nothing(kube, tls, tmp_path: Path) -> None:
+    fake = kube()
+    fake.add("old", lane=LANE, created="2026-03-01T09:00:00Z", revision=MINE["c1"])
+    result = supersede(fake, service_account(tmp_path, tls[0]), source_url="file://" + str(tmp_path / "absent.git"))
+    assert result.code == 0, result.err
+    assert result.err.startswith("luban-step: Not stopping 'old': its commit '%s' stays, as its history could not "
+                                 "be read: " % MINE["c1"])
+    assert "shutdown" not in fake.workflows["old"]["spec"]
+
+
+@pytest.mark.parametrize(("phase", "completed"), [("Running", False), ("Pending", False), ("Succeeded", True)])
+def test_a_second_delivery_of_a_commit_running_or_built_is_a_duplicate(kube, tls, tmp_path: Path, phase: str,
+                                                                        completed: bool) -> None:
+    fake = kube()
+    original = fake.add("original", lane=LANE, created="2026-03-01T09:59:00Z", revision=MINE["c3"], phase=phase,
+                        completed=completed)
+    before = json.loads(json.dumps(original))
+    fake.add(ME, lane=LANE, created=CREATED, revision=MINE["c3"])
+    outputs = tmp_path / "outputs"
+    result = supersede(fake, service_account(tmp_path, tls[0]), "--outputs", str(outputs))
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (
+        "luban-step: '%s' is already being built or was built by 'original' ('%s'); this run builds nothing and "
+        "posts no commit status. Redelivering the webhook of a run that failed builds again.\n" % (MINE["c3"], phase))
+    assert (outputs / "result").read_text() == "duplicate"
+    assert fake.workflows[ME]["metadata"]["annotations"] == {"luban.ci/duplicate-of": "original"}
+    assert fake.workflows["original"] == before
+    assert [(r["method"], r["path"]) for r in fake.requests] == [("GET", LIST_PATH), ("PATCH", LIST_PATH + "/" + ME)]
+
+
+@pytest.mark.parametrize(("phase", "shutdown", "annotations"), [
+    ("Failed", None, None), ("Error", None, None), ("Running", "Stop", None),
+    ("Succeeded", None, {"luban.ci/duplicate-of": "first"})])
+def test_a_redelivery_of_a_run_that_failed_or_was_stopped_runs_again(kube, tls, tmp_path: Path, phase: str,
+                                                                     shutdown: str | None, annotations) -> None:
+    # A duplicate that built nothing is no original either.
+    fake = kube()
+    fake.add("earlier", lane=LANE, created="2026-03-01T09:00:00Z", revision=MINE["c3"], phase=phase,
+             completed=phase != "Running", shutdown=shutdown, annotations=annotations)
+    fake.add(ME, lane=LANE, created=CREATED, revision=MINE["c3"])
+    outputs = tmp_path / "outputs"
+    result = supersede(fake, service_account(tmp_path, tls[0]), "--outputs", str(outputs))
+    assert (result.code, result.err) == (0, "")
+    assert result.out == "luban-step: No older run of lane '%s' is running; nothing to stop.\n" % LANE
+    assert (outputs / "result").read_text() == "run"
+    assert "annotations" not in fake.workflows[ME]["metadata"]

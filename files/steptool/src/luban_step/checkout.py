@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from luban_step import validate
 from luban_step.credentials import git_auth
 from luban_step.errors import StepError, notice
-from luban_step.gitcmd import Git, failure_detail, git_env
+from luban_step.gitcmd import Git, failure_detail, fetch, git_env
 
 # What git says when the server does not have (or will not serve) the wanted object.
 _NOT_FOUND = re.compile(r"not our ref|couldn't find remote ref|no such remote ref|"
@@ -44,7 +46,10 @@ def _already_checked_out(dest: Path, sha: str, protocol: str) -> bool:
     return head.stdout.strip() == sha and clean.returncode == 0 and clean.stdout == ""
 
 
-def checkout(request: CheckoutRequest) -> str:
+def checkout(request: CheckoutRequest, *, log: Callable[[str], None] = lambda line: None,
+             sleep: Callable[[float], None] = time.sleep) -> str:
+    """A fetch that fails is retried with backoff (gitcmd.fetch), "not found" included: GitHub may
+    answer a pull request's head SHA only seconds after the delivery (refs/pull lag)."""
     host = validate.git_host(request.git_host, "--git-host") if request.git_host else None
     url = validate.git_url(request.repo_url, "--repo-url", host)
     sha = validate.sha(request.revision, "--revision")
@@ -60,7 +65,7 @@ def checkout(request: CheckoutRequest) -> str:
         git.run(["init", "-q"], "init")
         # The URL is stored without credentials (validated), so .git/config holds no secret.
         git.run(["remote", "add", "origin", url.url], "remote add")
-        fetched = git.run(["fetch", "-q", "--depth", "1", "--no-tags", "origin", sha], "fetch", check=False)
+        fetched = fetch(git, ["-q", "--depth", "1", "--no-tags", "origin", sha], "fetch", log=log, sleep=sleep)
         if fetched.returncode != 0:
             detail = failure_detail(fetched)
             if _NOT_FOUND.search(fetched.stderr):

@@ -82,12 +82,23 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--token-file", required=True)
     cmd.add_argument("--description-file",
                      help="appended to --description when it exists (deploy's DIR/outcome)")
+    cmd.add_argument("--workflow-annotations", metavar="JSON",
+                     help="the run's annotations ({{workflow.annotations.json}}): a superseded run posts pending")
 
-    cmd = commands.add_parser("supersede", help="stop the older running Workflows of this run's lane")
+    cmd = commands.add_parser("supersede", help="stop the lane's runs of commits this commit descends from")
     cmd.add_argument("--lane", required=True, help="the luban.ci/lane label value of this run")
     cmd.add_argument("--workflow", required=True, help="this run's Workflow name (never stopped)")
     cmd.add_argument("--workflow-created", required=True,
                      help="this run's creationTimestamp (RFC 3339): only runs created earlier are stopped")
+    cmd.add_argument("--revision", required=True, help="this run's commit SHA")
+    cmd.add_argument("--ref", required=True, help="this run's ref (its history is fetched with the commits)")
+    cmd.add_argument("--source-url", required=True,
+                     help="the source repository: ancestry decides which runs are stopped")
+    cmd.add_argument("--source-credentials-dir", help="mounted secret for --source-url (the checkout's)")
+    cmd.add_argument("--git-host", metavar="HOST[:PORT]", help="the configured git host: --source-url must name it")
+    cmd.add_argument("--history-limit", default=str(DEFAULT_LIMIT),
+                     help="commits of each history fetched at most to order two commits (default %(default)s)")
+    cmd.add_argument("--outputs", help="directory for DIR/result: run, or duplicate (the commit is built already)")
     cmd.add_argument("--namespace", help="namespace of the Workflows (default: the service account's)")
     cmd.add_argument("--service-account-dir", default=SERVICE_ACCOUNT_DIR,
                      help="mounted service account token, ca.crt and namespace")
@@ -97,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> str:
     if args.command == "checkout":
         return checkout(CheckoutRequest(args.repo_url, args.revision, args.dest, args.credentials_dir,
-                                        args.git_host))
+                                        args.git_host), log=_say)
     if args.command == "detect":
         return detect(DetectRequest(args.source, args.app_path, args.registry, args.outputs, args.prepare_dir,
                                     args.build_env), log=_say)
@@ -109,11 +120,13 @@ def run(args: argparse.Namespace) -> str:
             args.source_repo, args.source_sha, args.source_ref, args.source_url, args.credentials_dir,
             args.source_credentials_dir, args.git_host, args.history_limit, args.outputs), log=_say)
     if args.command == "supersede":
-        return supersede(SupersedeRequest(args.lane, args.workflow, args.workflow_created, args.namespace,
-                                          args.service_account_dir), log=_say)
+        return supersede(SupersedeRequest(
+            args.lane, args.workflow, args.workflow_created, args.revision, args.ref, args.source_url,
+            args.namespace, args.service_account_dir, args.source_credentials_dir, args.git_host,
+            args.history_limit, args.outputs), log=_say)
     return set_status(StatusRequest(
         args.api_url, args.repo, args.sha, args.state, args.context, args.description,
-        args.target_url, args.token_file, args.description_file), log=_say)
+        args.target_url, args.token_file, args.description_file, args.workflow_annotations), log=_say)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

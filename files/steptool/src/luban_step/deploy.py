@@ -20,7 +20,7 @@ from pathlib import Path
 from luban_step import kustomization, validate
 from luban_step.credentials import git_auth
 from luban_step.errors import StepError, notice, outcome
-from luban_step.gitcmd import Git, failure_detail, git_env
+from luban_step.gitcmd import Git, failure_detail, fetch, git_env
 from luban_step.history import DEFAULT_LIMIT, Order, SourceHistory
 from luban_step.kustomization import Deployed, KustomizationError
 from luban_step.outputs import write_outputs
@@ -31,6 +31,10 @@ _NO_BRANCH = re.compile(r"couldn't find remote ref|no such remote ref", re.I)
 # Porcelain push lines that mean "someone else moved the branch", not "you may not push".
 _RACE = re.compile(r"\[rejected\]|cannot lock ref|failed to update ref|incorrect old value|"
                    r"stale info|fetch first|non-fast-forward", re.I)
+# A push that failed on the way (network, a busy server): replayed like a lost race.
+_TRANSIENT = re.compile(r"could not resolve host|connection (?:reset|refused|timed out)|failed to connect|"
+                        r"early EOF|RPC failed|returned error: 5\d\d|HTTP 5\d\d|unexpected disconnect|"
+                        r"remote end hung up|operation timed out", re.I)
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,19 @@ History = Callable[[str, str], Order]  # (new, deployed) -> where new stands
 Log = Callable[[str], None]
 
 
-def decide(recorded: Deployed | None, repo: str, ref: str, sha: str, history: History) -> Order:
+def decide(recorded: Deployed | None, repo: str, ref: str, sha: str, history: History,
+           tip: Callable[[], str | None] = lambda: None) -> Order:
     """Is deploying ``sha`` a step forward from ``recorded`` for the same source ref?
 
-    Only a record of the same source repository and ref is compared (another ref taking over a
-    path is a deliberate choice). Then the source history decides, by ancestry alone: commit
-    dates are never compared (docs/decisions/0301-*).
+    A record of the same source repository and ref is compared by the source history, by ancestry
+    alone: commit dates are never compared (docs/decisions/0301-*). Another ref (or repository)
+    may take a path over, a deliberate choice, but only with what that ref holds now: a commit
+    that is no longer its ref's tip (a late or replayed delivery) takes nothing over.
     """
-    if recorded is None or recorded.repo != repo or recorded.ref != ref:
+    if recorded is None:
         return Order("forward")
+    if recorded.repo != repo or recorded.ref != ref:
+        return Order("forward") if tip() == sha else Order("stale")
     if recorded.sha == sha:
         return Order("same")
     return history(sha, recorded.sha)
@@ -114,15 +122,16 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
         source_auth = git_auth(source_url, request.source_credentials_dir, base / "source-auth")
         history = SourceHistory(Git(base / "source", git_env(source_auth.env, source_url.scheme),
                                     source_auth.check_refused),
-                                source_url.url, ref if ref.startswith("refs/") else "refs/heads/" + ref, limit)
+                                source_url.url, ref if ref.startswith("refs/") else "refs/heads/" + ref, limit,
+                                log=log, sleep=sleep)
         work = base / "gitops"
         git = Git(work, git_env(auth.env, url.scheme), auth.check_refused)
         git.run(["init", "-q"], "init")
         git.run(["remote", "add", "origin", url.url], "remote add")
         tracking = "refs/remotes/origin/" + branch
         for attempt in range(1, attempts + 1):
-            fetched = git.run(["fetch", "-q", "--depth", "1", "--no-tags", "origin",
-                               "+refs/heads/%s:%s" % (branch, tracking)], "fetch", check=False)
+            fetched = fetch(git, ["-q", "--depth", "1", "--no-tags", "origin", "+refs/heads/%s:%s" % (branch, tracking)],
+                            "fetch", final=_NO_BRANCH, log=log, sleep=sleep)
             if fetched.returncode != 0:
                 if _NO_BRANCH.search(fetched.stderr):
                     raise StepError("branch-missing", branch=branch, url=url.url)
@@ -138,7 +147,7 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
             except KustomizationError as exc:
                 raise StepError("kustomization-invalid", path=path, branch=branch, reason=str(exc)) from None
             recorded = kustomization.records(data).get(name)
-            order = decide(recorded, source_repo, ref, sha, history.order)
+            order = decide(recorded, source_repo, ref, sha, history.order, history.tip_commit)
             facts = dict(image=image, repo=source_repo, sha=sha, path=path, branch=branch)
             refusal = dict(repo=source_repo, sha=sha, path=path, branch=branch, ref=ref, why=order.why,
                            deployed=recorded.sha if recorded else "")
@@ -149,6 +158,9 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
             if order.verdict == "off-ref":
                 _report(request, "refused", outcome("refuse-off-ref", **short))
                 return notice("refuse-off-ref", **refusal)
+            if order.verdict == "stale" and recorded is not None:
+                _report(request, "refused", outcome("refuse-stale", ref=ref))
+                return notice("refuse-stale", **refusal, other=recorded.ref)
             if order.verdict == "unknown":
                 _report(request, "refused", outcome("deploy-order-unknown", **short))
                 raise StepError("deploy-order-unknown", sha=sha, deployed=refusal["deployed"], ref=ref, limit=limit)
@@ -168,9 +180,14 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
                 _report(request, "deployed", outcome("deployed", path=path))
                 return notice("deployed", **facts)
             report = pushed.stdout + "\n" + pushed.stderr
-            if not _RACE.search(report):
+            if not _RACE.search(report) and not _TRANSIENT.search(report):
                 raise StepError("push-rejected", branch=branch, detail=failure_detail(pushed))
             if attempt < attempts:
-                log(notice("push-retry", branch=branch, attempt=attempt + 1, attempts=attempts))
-                sleep(random.uniform(0.2, 1.0) * attempt)  # jitter: racing runs spread out
+                delay = random.uniform(0.2, 1.0) * attempt  # jitter: racing runs spread out
+                if _RACE.search(report):
+                    log(notice("push-retry", branch=branch, attempt=attempt + 1, attempts=attempts))
+                else:
+                    log(notice("git-retry", action="push", detail=failure_detail(pushed), delay=round(delay, 1),
+                               attempt=attempt + 1, attempts=attempts))
+                sleep(delay)
     raise StepError("push-race-exhausted", branch=branch, attempts=attempts)

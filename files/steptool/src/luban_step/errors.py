@@ -133,6 +133,11 @@ CATALOG: dict[str, Entry] = {
         "{option} {value} is not accepted: {why}. Pass NAME=VALUE, NAME made of letters, digits and "
         "'_' (not starting with a digit), as pack build --env takes it.",
     ),
+    "invalid-annotations": Entry(
+        Exit.USAGE,
+        "{option} {value} is not the Workflow's annotations: {why}. The status step reads them to tell "
+        "a superseded run from a failed one. Pass {{{{workflow.annotations.json}}}} unchanged.",
+    ),
     "invalid-created": Entry(
         Exit.USAGE,
         "{option} {value} is not a creation time. Only runs created before this one are stopped, so "
@@ -386,8 +391,12 @@ NOTICES: dict[str, str] = {
     "refuse-off-ref": "Not deploying {repo} at {sha} to {path} on {branch}: {ref} was rewritten "
     "and no longer holds it, and it is neither an ancestor nor a descendant of the deployed "
     "{deployed}. What {ref} holds now deploys when it is built.",
+    "refuse-stale": "Not deploying {repo} at {sha} to {path} on {branch}: the deployment comes from {other}, and "
+    "{ref} no longer holds {sha} at its tip (a late or replayed delivery). Another ref takes a deployment "
+    "over only with what it holds now.",
     "deploy-rewritten": "{ref} was force-pushed ({why}): the deployed {deployed} is no longer on it "
     "and {sha} is; deploying {sha}.",
+    "git-retry": "git {action} failed ({detail}); retrying in {delay}s (attempt {attempt} of {attempts}).",
     "push-retry": "The push to {branch} was overtaken by another push; re-applying on the new "
     "tip (attempt {attempt} of {attempts}).",
     "status-set": "Set commit status {state} for {context} on {repo} at {sha}.",
@@ -397,6 +406,11 @@ NOTICES: dict[str, str] = {
     "({rule}; .git is never built); build env: {names}.",
     "stopping": "Stopping {name} of lane {lane}, created {created}: superseded by {workflow}.",
     "superseded": "Stopped {count} older run(s) of lane {lane}.",
+    "not-superseding": "Not stopping {name}: its commit {theirs} stays, as {why}; only runs of commits "
+    "that {sha} descends from are stopped.",
+    "duplicate-run": "{sha} is already being built or was built by {name} ({phase}); this run builds nothing "
+    "and posts no commit status. Redelivering the webhook of a run that failed builds again.",
+    "status-skipped": "No commit status from this run: it is a duplicate of {name}, which reports {sha}.",
     "nothing-to-supersede": "No older run of lane {lane} is running; nothing to stop.",
     "kube-retry": "The Kubernetes API did not answer cleanly ({detail}); retrying in {delay}s "
     "(attempt {attempt} of {attempts}).",
@@ -411,6 +425,8 @@ OUTCOMES: dict[str, str] = {
     "refuse-backwards": "not deployed: the deployed {deployed} of {ref} descends from it",
     "refuse-off-ref": "not deployed: {ref} was rewritten and no longer holds it",
     "deploy-order-unknown": "not deployed: no common history with the deployed {deployed} within {limit} commits",
+    "refuse-stale": "not deployed: {ref} has moved on from it",
+    "superseded": "superseded by {sha}, which descends from this commit; not built to the end",
 }
 
 

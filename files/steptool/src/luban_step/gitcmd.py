@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from luban_step import redact
-from luban_step.errors import StepError
+from luban_step.errors import StepError, notice
 
 AUTHOR_NAME = os.environ.get("LUBAN_STEP_GIT_NAME", "luban-ci")
 AUTHOR_EMAIL = os.environ.get("LUBAN_STEP_GIT_EMAIL", "luban-ci@localhost")
+
+FETCH_ATTEMPTS = 5  # waits 1, 2, 4, 8 s: a flaky network, a busy server, GitHub's refs/pull lag
+# What retrying cannot change: credentials refused, an unknown host key, no such repository.
+_PERMANENT = re.compile(r"authentication failed|could not read (?:username|password)|permission denied|"
+                        r"host key verification failed|repository not found|does not appear to be a git "
+                        r"repository|not allowed|invalid username or password|HTTP 40[134]", re.I)
 
 # Variables from the caller's environment that would redirect git away from what we ask.
 _DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS",
@@ -70,3 +78,26 @@ def failure_detail(done: subprocess.CompletedProcess[str]) -> str:
     """The useful tail of git's stderr, secrets removed, joined on one line."""
     lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
     return redact.scrub(" | ".join(lines[-4:])) or "no output"
+
+
+def fetch(git: Git, args: Sequence[str], action: str, *, final: re.Pattern[str] | None = None, log: Callable[[str], None] = lambda line: None,
+          sleep: Callable[[float], None] = time.sleep,
+          attempts: int = FETCH_ATTEMPTS) -> subprocess.CompletedProcess[str]:
+    """``git fetch ARGS``, retried with backoff while the failure may be transient.
+
+    Never retried: what matches ``_PERMANENT`` (credentials, host keys, a missing repository) or
+    ``final`` (the caller's "does not exist" answers where waiting changes nothing; checkout waits
+    for them: a pull request's head can take seconds to be fetchable). Returns the last result.
+    """
+    for attempt in range(1, attempts + 1):
+        done = git.run(["fetch", *args], action, check=False)
+        if done.returncode == 0 or _PERMANENT.search(done.stderr):
+            return done
+        if final is not None and final.search(done.stderr):
+            return done
+        if attempt < attempts:
+            delay = 2 ** (attempt - 1)
+            log(notice("git-retry", action=action, detail=failure_detail(done), delay=delay,
+                       attempt=attempt + 1, attempts=attempts))
+            sleep(delay)
+    return done

@@ -13,12 +13,13 @@ history: in a shallow repository git answers "no" for ancestors beyond the shall
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from luban_step.errors import StepError
-from luban_step.gitcmd import Git, failure_detail
+from luban_step.gitcmd import Git, failure_detail, fetch
 
 DEFAULT_LIMIT = 5000
 _STEPS = (64, 512, 4096)  # depths tried before the limit
@@ -30,7 +31,8 @@ _NOT_FOUND = re.compile(r"not our ref|couldn't find remote ref|no such remote re
 @dataclass(frozen=True)
 class Order:
     """forward, backwards, rewritten (history was rewritten and the ref holds the new commit),
-    off-ref (rewritten, and the ref no longer holds the new commit) or unknown (within the limit)."""
+    off-ref (rewritten, and the ref no longer holds the new commit), unknown (within the limit),
+    or stale (another ref's record, and the new commit is no longer its own ref's tip)."""
 
     verdict: str
     why: str = ""
@@ -45,6 +47,7 @@ class SourceHistory:
     ref: str
     limit: int = DEFAULT_LIMIT
     log: Callable[[str], None] = lambda line: None
+    sleep: Callable[[float], None] = time.sleep
     _depth: int = 0
     _ready: bool = False
     _missing: set[str] = field(default_factory=set)
@@ -64,8 +67,8 @@ class SourceHistory:
         self._ready = True
 
     def _fetch(self, depth: int, what: list[str], required: bool) -> bool:
-        done = self.git.run(["fetch", "-q", "--no-tags", "--depth", str(depth), "origin", *what],
-                            "fetch (source history)", check=False)
+        done = fetch(self.git, ["-q", "--no-tags", "--depth", str(depth), "origin", *what], "fetch (source history)",
+                     final=_NOT_FOUND, log=self.log, sleep=self.sleep)
         if done.returncode == 0:
             self._fetched.update(what)
             return True
@@ -114,6 +117,14 @@ class SourceHistory:
         walked = self.git.out(["rev-list", sha], "rev-list").split()
         return boundary.isdisjoint(walked)
 
+    def tip_commit(self) -> str | None:
+        """The commit the ref holds now; None when the ref no longer exists."""
+        self._start()
+        if not self._fetch(max(self._depth, 1), ["+%s:%s" % (self.ref, _TIP)], required=False):
+            return None
+        self._tip = self.git.out(["rev-parse", _TIP + "^{commit}"], "rev-parse")
+        return self._tip
+
     def commit_time(self, sha: str) -> int | None:
         """The committer time of ``sha``: recorded for people, never used to decide."""
         if sha not in self._fetched:
@@ -132,10 +143,11 @@ class SourceHistory:
         Neither related and ``new`` not on the ref: off-ref. Unanswered within the limit: unknown.
         """
         steps = [d for d in _STEPS if d < self.limit] + [self.limit]
+        # A later question (another pair: a push race's new record, supersede's next run) starts at
+        # the depth already fetched, with its own commits fetched to it, then deepens further.
+        depths = ([self._depth] if self._depth else []) + [d for d in steps if d > self._depth]
         backwards = False
-        for depth in steps:
-            if depth <= self._depth:
-                continue
+        for depth in depths:
             self._deepen(depth, new, deployed)
             if self._contains(new, deployed):
                 return Order("forward")

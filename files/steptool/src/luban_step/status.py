@@ -1,5 +1,10 @@
 """status: a GitHub commit status (POST /repos/{owner}/{repo}/statuses/{sha}).
 
+A run that supersede stopped (annotation ``luban.ci/superseded-by``) did not fail: its final
+``failure``/``error`` becomes ``pending`` with "superseded by <sha>". GitHub's statuses API knows
+only pending, success, failure and error; pending is the one that marks nothing as broken or
+done, and the superseded commit is never its ref's tip again, so nothing waits on it.
+
 Works against github.com (https://api.github.com) and GitHub Enterprise Server
 (https://HOST/api/v3). Retries network failures, 5xx and 429 with exponential backoff; every
 other refusal maps to one catalog message.
@@ -19,7 +24,7 @@ from urllib.parse import quote
 
 from luban_step import __version__, validate
 from luban_step.credentials import read_secret
-from luban_step.errors import StepError, notice
+from luban_step.errors import StepError, notice, outcome
 
 API_VERSION = "2022-11-28"
 ATTEMPTS = 4
@@ -38,7 +43,12 @@ class StatusRequest:
     target_url: str
     token_file: str
     description_file: str | None = None
+    workflow_annotations: str | None = None
 
+
+SUPERSEDED_BY = "luban.ci/superseded-by"
+SUPERSEDED_BY_REVISION = "luban.ci/superseded-by-revision"
+DUPLICATE_OF = "luban.ci/duplicate-of"
 
 @dataclass(frozen=True)
 class Answer:
@@ -93,6 +103,20 @@ def _description_file(path: str | None) -> str:
                         reason=exc.strerror or type(exc).__name__) from None
 
 
+def _annotations(text: str | None) -> dict[str, str]:
+    """The Workflow's annotations as Argo gives them ({{workflow.annotations.json}}; "null" for none)."""
+    if text is None or text.strip() in ("", "null"):
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise StepError("invalid-annotations", option="--workflow-annotations", value=text,
+                        why="it is not a JSON object of strings")
+    return data
+
+
 def build(request: StatusRequest) -> tuple[str, dict[str, object]]:
     """Validate everything and return (url, JSON body) of the call."""
     api = validate.api_url(request.api_url, "--api-url")
@@ -102,9 +126,15 @@ def build(request: StatusRequest) -> tuple[str, dict[str, object]]:
     context = validate.label(request.context, "--context")
     target = validate.target_url(request.target_url, "--target-url")
     description = request.description
-    extra = _description_file(request.description_file)
-    if extra:
-        description = "%s; %s" % (description, extra) if description.strip() else extra
+    annotations = _annotations(request.workflow_annotations)
+    if state in ("failure", "error") and SUPERSEDED_BY in annotations:
+        by = annotations.get(SUPERSEDED_BY_REVISION, "")
+        state = "pending"
+        description = outcome("superseded", sha=by[:12] if validate.is_sha(by) else "a newer run")
+    else:
+        extra = _description_file(request.description_file)
+        if extra:
+            description = "%s; %s" % (description, extra) if description.strip() else extra
     owner, name = repo.split("/")
     url = "%s/repos/%s/%s/statuses/%s" % (api, quote(owner, safe=""), quote(name, safe=""), sha)
     body = {
@@ -119,6 +149,9 @@ def build(request: StatusRequest) -> tuple[str, dict[str, object]]:
 def set_status(request: StatusRequest, *, send: Send = _send, sleep: Callable[[float], None] = time.sleep,
                log: Log = lambda line: None, attempts: int = ATTEMPTS) -> str:
     url, body = build(request)
+    original = _annotations(request.workflow_annotations).get(DUPLICATE_OF)
+    if original is not None:  # the original run reports this commit; a second voice would contradict it
+        return notice("status-skipped", name=original, sha=request.sha.lower())
     token_path = Path(request.token_file)
     token = read_secret(token_path, "--token-file").strip()
     headers = {

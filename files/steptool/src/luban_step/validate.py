@@ -295,6 +295,10 @@ def image_by_digest(value: str, option: str) -> tuple[str, str]:
     return repo, digest
 
 
+def is_sha(value: str) -> bool:
+    return bool(_SHA.fullmatch(value))
+
+
 def is_digest(value: str) -> bool:
     return bool(_DIGEST.fullmatch(value))
 
