@@ -64,7 +64,7 @@ def test_the_lifecycle_runs_as_five_phases_in_order(docs: list[Doc]) -> None:
     assert {c["image"] for c in containers.values()} == {"{{inputs.parameters.builder}}"}
     export = containers["export"]["args"]
     assert export[-2:] == ["{{inputs.parameters.image-repository}}:{{inputs.parameters.image-tag}}",
-                           "{{inputs.parameters.image-repository}}:latest"]
+                           "{{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}"]
     assert "-report=/work/report.toml" in export
 
 

@@ -339,6 +339,9 @@ def test_a_release_deploys_only_when_its_workflow_says_so(docs: list[Doc]) -> No
     build = {p["name"]: p["value"] for p in steps["build"]["arguments"]["parameters"]}
     assert (build["image-tag"], build["moving-tag"]) == ("{{workflow.parameters.image-tag}}",
                                                          "{{workflow.parameters.moving-tag}}")
-    creator = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"][0]
-    assert "-tag={{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}" in creator["container"]["args"]
-    assert {"name": "moving-tag", "default": "latest"} in creator["inputs"]["parameters"]
+    build_template = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"][0]
+    phases = {c["name"]: c for c in build_template["containerSet"]["containers"]}
+    # analyze checks it may write the tag export then pushes.
+    assert "-tag={{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}" in phases["analyze"]["args"]
+    assert phases["export"]["args"][-1] == "{{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}"
+    assert {"name": "moving-tag", "default": "latest"} in build_template["inputs"]["parameters"]
