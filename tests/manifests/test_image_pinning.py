@@ -20,6 +20,9 @@ DIGEST = "@sha256:" + "0123456789abcdef" * 4
 STEPTOOL_TAG = "quay.io/example/luban-step:0.1.0"
 BUILDER_TAG = "quay.io/example/luban-builder-al2023:0.1.0"
 BUILDER_WHERE = "the builder of language python (argo_workflows_builders, argo_workflows_language_registry)"
+RUN_IMAGE_TAG = "quay.io/example/stack-run:al2023"
+RUN_WHERE = "the run image of language python (argo_workflows_run_images)"
+NO_RUN_IMAGE = "none given, so the run image tag of the builder"
 
 
 def _flat(text: str) -> str:
@@ -52,13 +55,21 @@ def _expected(key: str, images: list[tuple[str, str]]) -> str:
 def test_the_orbstack_inventory_gives_every_image_by_digest() -> None:
     assert INVENTORY["argo_workflows_steptool_image"].startswith(STEPTOOL_TAG + "@sha256:")
     assert INVENTORY["argo_workflows_builders"]["python"].startswith(BUILDER_TAG + "@sha256:")
+    assert INVENTORY["argo_workflows_run_images"]["python"].startswith(RUN_IMAGE_TAG + "@sha256:")
 
 
 def test_every_tag_only_image_is_named_at_once(tmp_path: Path) -> None:
     out = _refused(tmp_path, {"argo_workflows_steptool_image": STEPTOOL_TAG,
-                              "argo_workflows_builders": {"python": BUILDER_TAG}})
+                              "argo_workflows_builders": {"python": BUILDER_TAG},
+                              "argo_workflows_run_images": {"python": RUN_IMAGE_TAG}})
     assert _expected("mutable_images", [("argo_workflows_steptool_image", STEPTOOL_TAG),
-                                        (BUILDER_WHERE, BUILDER_TAG)]) in out, out[-3000:]
+                                        (BUILDER_WHERE, BUILDER_TAG), (RUN_WHERE, RUN_IMAGE_TAG)]) in out, out[-3000:]
+
+
+def test_a_language_without_a_pinned_run_image_is_refused(tmp_path: Path) -> None:
+    # The lifecycle would otherwise export onto the run image the builder's metadata names by tag.
+    out = _refused(tmp_path, {"argo_workflows_run_images": {}})
+    assert _expected("mutable_images", [(RUN_WHERE, NO_RUN_IMAGE)]) in out, out[-3000:]
 
 
 def _registry(builders: list[str]) -> list[dict[str, Any]]:
@@ -77,7 +88,10 @@ def test_every_builder_of_a_whole_registry_must_be_a_whole_sha256_digest(tmp_pat
                 "quay.io/example/builder@sha512:" + "0" * 128]
     registry = _registry(builders)
     out = _refused(tmp_path, {"argo_workflows_language_registry": registry, "argo_workflows_builders": {}})
-    assert _expected("mutable_images", [(_where(e["name"]), e["builder"]) for e in registry]) in out, out[-3000:]
+    # python's run image is the inventory's; the other languages have none.
+    assert _expected("mutable_images", [(_where(e["name"]), e["builder"]) for e in registry]
+                     + [(RUN_WHERE.replace("python", n), NO_RUN_IMAGE) for n in ["go", "java", "node"]]
+                     ) in out, out[-3000:]
 
 
 def test_the_pack_engine_images_are_checked_when_that_engine_is_chosen(tmp_path: Path) -> None:
@@ -99,11 +113,18 @@ def test_digest_references_render(tmp_path: Path) -> None:
                 "registry.example.com:5000/team/tools/builder:v1.2.3-rc.1" + DIGEST,
                 "10.213.0.1:5001/luban/builder-python-cluster" + DIGEST]  # as scripts/cluster/e2e-images.sh records
     steptool = "10.213.0.1:5001/luban/luban-step" + DIGEST
+    registry = _registry(accepted)
+    run_images = {e["name"]: accepted[i].replace("builder", "stack-run") for i, e in enumerate(registry)}
     docs = load_docs(render(tmp_path, {"argo_workflows_steptool_image": steptool, "argo_workflows_builders": {},
-                                       "argo_workflows_language_registry": _registry(accepted)}))
+                                       "argo_workflows_language_registry": registry,
+                                       "argo_workflows_run_images": run_images}))
     images = {t["container"]["image"] for wt in by_kind(docs, "WorkflowTemplate")
               for t in wt.body["spec"]["templates"] if "container" in t}
     assert steptool in images
+    for entry in registry:
+        build = one(docs, "WorkflowTemplate", entry["template"]).body["spec"]["templates"][0]
+        analyze = next(c for c in build["containerSet"]["containers"] if c["name"] == "analyze")
+        assert f"-run-image={run_images[entry['name']]}" in analyze["args"], entry["name"]
     registry = json.loads(one(docs, "ConfigMap", "luban-languages").body["data"]["registry.json"])
     assert [e["builder"] for e in registry] == accepted
 
