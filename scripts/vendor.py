@@ -1,7 +1,7 @@
 """Vendor the collection's shared modules into the components that run outside Ansible.
 
 The buildpack and the step tool run on a bare Python, away from the collection, yet use code the
-collection's plugins use too (the TOML writer, language selection). The one source of each such
+collection's plugins use too (the TOML writer, language selection, the message catalog's shape and renderer). The one source of each such
 module is ``plugins/module_utils/<module>.py``; every component that needs it carries a committed,
 byte-identical copy in its private package ``_vendor``, and imports it only from there. The copies
 are written by this script and nothing else (``make vendor``); ``--check`` (and a unit test of each
@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCE = "plugins/module_utils"
 # The one list: for each component's package, the shared modules it ships in its ``_vendor``.
 VENDORED: Mapping[str, Sequence[str]] = {
-    "files/buildpacks/python-uv/lib/luban_python": ("tomlw",),
-    "files/steptool/src/luban_step": ("languages",),
+    "files/buildpacks/python-uv/lib/luban_python": ("catalog", "tomlw"),
+    "files/steptool/src/luban_step": ("catalog", "languages"),
 }
 VENDOR_DIR = "_vendor"
 INIT = (
@@ -61,13 +61,24 @@ def _vendor_imports(tree: ast.AST) -> Iterator[str]:
                     yield parts[parts.index(VENDOR_DIR) + 1]
 
 
-def _imports_needing_the_collection(tree: ast.AST) -> Iterator[str]:
-    """Imports a vendored module cannot satisfy away from the collection."""
+def _imports_needing_the_collection(tree: ast.AST, beside: Sequence[str]) -> Iterator[str]:
+    """Imports a vendored module cannot satisfy away from the collection.
+
+    A relative import of a module vendored beside it (``from .catalog import render``) resolves
+    in the collection and in every ``_vendor`` package alike; any other relative import does not.
+    """
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and _relative_beside(node, beside):
+            continue
         if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("ansible")):
             yield "." * node.level + (node.module or "")
         elif isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names if alias.name.startswith("ansible"))
+
+
+def _relative_beside(node: ast.ImportFrom, beside: Sequence[str]) -> bool:
+    names = [node.module] if node.module else [alias.name for alias in node.names]
+    return node.level == 1 and all(name in beside for name in names)
 
 
 def problems(repo: Path = REPO, vendored: Mapping[str, Sequence[str]] = VENDORED) -> list[str]:
@@ -99,7 +110,7 @@ def problems(repo: Path = REPO, vendored: Mapping[str, Sequence[str]] = VENDORED
             source = repo / SOURCE / f"{module}.py"
             if module not in imported:
                 found.append(f"{package} ships {module} in {VENDOR_DIR} but never imports it")
-            for name in _imports_needing_the_collection(ast.parse(source.read_bytes(), str(source))):
+            for name in _imports_needing_the_collection(ast.parse(source.read_bytes(), str(source)), modules):
                 found.append(f"{SOURCE}/{module}.py imports {name}, which its vendored copies cannot reach")
     return found
 

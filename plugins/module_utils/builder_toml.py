@@ -19,9 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from ansible_collections.luban.ci.plugins.module_utils.catalog import Entry, Fields, describe, with_fields
+from ansible_collections.luban.ci.plugins.module_utils.catalog import render as render_entry
 from ansible_collections.luban.ci.plugins.module_utils.tomlw import dumps
 
-__all__ = ["BuilderConfigError", "MESSAGES", "normalize", "render"]
+__all__ = ["BuilderConfigError", "CATALOG", "normalize", "render"]
 
 # Canonical order of every table, as in pack's builder.toml documentation.
 TOP_KEYS = (
@@ -37,55 +39,58 @@ DISTRO_KEYS = ("name", "version")
 # pack parses lifecycle.version with Masterminds/semver, which accepts a leading v and short forms.
 _SEMVER = re.compile(r"^v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
-MESSAGES: dict[str, str] = {
-    "not_mapping": (
+# Paths into the configuration, lists and type descriptions are written here; the values an
+# operator gave (keys, ids, versions, suffixes) are quoted (catalog.render).
+_FIELDS = Fields(plain=frozenset({"where", "known", "expected", "got", "why", "modules"}))
+CATALOG: dict[str, Entry] = with_fields(_FIELDS, {
+    "not_mapping": Entry(
         "The builder configuration must be a mapping mirroring builder.toml, but it is {got}. "
         "The filter renders builder.toml from it. Pass a dict with build, run, buildpacks and order."
     ),
-    "unknown_key": (
-        "{where} has an unknown key '{key}'. pack builder create refuses keys it does not know. "
+    "unknown_key": Entry(
+        "{where} has an unknown key {key}. pack builder create refuses keys it does not know. "
         "Remove it or fix its spelling; known keys there: {known}."
     ),
-    "stack_deprecated": (
+    "stack_deprecated": Entry(
         "The builder configuration uses the deprecated 'stack' table. Stacks were replaced by build "
         "and run images and targets (platform API 0.12), and luban-ci does not write them. Use "
         "build.image, run.images and targets instead."
     ),
-    "wrong_type": "{where} must be {expected}, but it is {got}. The value cannot be written to builder.toml as given. Fix {where}.",
-    "required": "{where} is required. pack builder create needs it to assemble a builder. Set {where}.",
-    "empty_list": "{where} is empty. {why} Add at least one entry.",
-    "lifecycle_both": (
+    "wrong_type": Entry("{where} must be {expected}, but it is {got}. The value cannot be written to builder.toml as given. Fix {where}."),
+    "required": Entry("{where} is required. pack builder create needs it to assemble a builder. Set {where}."),
+    "empty_list": Entry("{where} is empty. {why} Add at least one entry."),
+    "lifecycle_both": Entry(
         "lifecycle sets both uri and version. pack builder create accepts one of them, not both. "
         "Keep lifecycle.uri for an offline lifecycle archive, or lifecycle.version to download it."
     ),
-    "lifecycle_version": (
-        "lifecycle.version '{version}' is not a semantic version. pack builder create parses it to "
+    "lifecycle_version": Entry(
+        "lifecycle.version {version} is not a semantic version. pack builder create parses it to "
         "find the lifecycle release. Give a version such as '0.20.5'."
     ),
-    "module_source": (
+    "module_source": Entry(
         "{where} has neither uri nor image. pack builder create must know where to fetch the "
         "buildpack from. Set uri (a directory, archive or docker:// reference) or image."
     ),
-    "module_both_sources": (
+    "module_both_sources": Entry(
         "{where} sets both uri and image. pack builder create reads one source per buildpack. Keep one."
     ),
-    "ref_without_id": (
+    "ref_without_id": Entry(
         "{where} has no id. The lifecycle picks buildpacks for a group by id. Set {where}.id."
     ),
-    "ref_unknown": (
-        "{where}.id '{id}' is not among the buildpacks listed in {modules} ({known}). pack builder "
+    "ref_unknown": Entry(
+        "{where}.id {id} is not among the buildpacks listed in {modules} ({known}). pack builder "
         "create fails when the order names a buildpack the builder does not carry. Add it to "
         "{modules} or fix the id."
     ),
-    "env_suffix": (
-        "{where}.suffix '{suffix}' is not a suffix pack knows. The suffix says how the variable "
+    "env_suffix": Entry(
+        "{where}.suffix {suffix} is not a suffix pack knows. The suffix says how the variable "
         "combines with an existing value. Use one of: default, override, append, prepend."
     ),
-    "env_delim": (
-        "{where} uses suffix '{suffix}' without a delim. pack builder create refuses an append or "
+    "env_delim": Entry(
+        "{where} uses suffix {suffix} without a delim. pack builder create refuses an append or "
         "prepend without a delimiter. Set {where}.delim, for example ':'."
     ),
-}
+})
 
 
 class BuilderConfigError(ValueError):
@@ -94,7 +99,7 @@ class BuilderConfigError(ValueError):
     def __init__(self, code: str, **fields: object) -> None:
         self.code = code
         self.fields = fields
-        super().__init__(MESSAGES[code].format(**fields))
+        super().__init__(render_entry(CATALOG[code], **fields).text)
 
 
 def render(config: object) -> str:
@@ -105,7 +110,7 @@ def render(config: object) -> str:
 def normalize(config: object) -> dict:
     """Validate ``config`` and return it as a canonical mapping ready for the TOML writer."""
     if not isinstance(config, Mapping):
-        raise BuilderConfigError("not_mapping", got=_describe(config))
+        raise BuilderConfigError("not_mapping", got=describe(config))
     if "stack" in config:
         raise BuilderConfigError("stack_deprecated")
     _known(config, TOP_KEYS, "The builder configuration")
@@ -133,15 +138,6 @@ def normalize(config: object) -> dict:
     return out
 
 
-def _describe(value: object) -> str:
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, str):
-        return "the string '%s'" % value
-    name = type(value).__name__
-    return "%s %s (%r)" % ("an" if name[0] in "aeiou" else "a", name, value)
-
-
 def _known(table: Mapping, keys: Sequence[str], where: str) -> None:
     for key in table:
         if key not in keys:
@@ -150,19 +146,19 @@ def _known(table: Mapping, keys: Sequence[str], where: str) -> None:
 
 def _mapping(value: object, where: str) -> Mapping:
     if not isinstance(value, Mapping):
-        raise BuilderConfigError("wrong_type", where=where, expected="a mapping", got=_describe(value))
+        raise BuilderConfigError("wrong_type", where=where, expected="a mapping", got=describe(value))
     return value
 
 
 def _list(value: object, where: str) -> list:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-        raise BuilderConfigError("wrong_type", where=where, expected="a list", got=_describe(value))
+        raise BuilderConfigError("wrong_type", where=where, expected="a list", got=describe(value))
     return list(value)
 
 
 def _string(value: object, where: str) -> str:
     if not isinstance(value, str):
-        raise BuilderConfigError("wrong_type", where=where, expected="a string", got=_describe(value))
+        raise BuilderConfigError("wrong_type", where=where, expected="a string", got=describe(value))
     return value
 
 
@@ -247,7 +243,7 @@ def _ref(raw: object, where: str, modules: str | None, known: list[str] | None) 
     if optional is not None:
         if not isinstance(optional, bool):
             raise BuilderConfigError(
-                "wrong_type", where=where + ".optional", expected="true or false", got=_describe(optional)
+                "wrong_type", where=where + ".optional", expected="true or false", got=describe(optional)
             )
         if optional:
             out["optional"] = True
@@ -308,7 +304,7 @@ def _env(raw: object, where: str) -> dict:
     value = entry.get("value", "")
     # Ansible templating may turn numbers and booleans into native types; builder.toml wants text.
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise BuilderConfigError("wrong_type", where=where + ".value", expected="a string", got=_describe(value))
+        raise BuilderConfigError("wrong_type", where=where + ".value", expected="a string", got=describe(value))
     out["value"] = str(value)
     suffix = _optional(entry, "suffix", where)
     if suffix is not None:
@@ -372,7 +368,7 @@ def _targets(value: object) -> list[dict]:
             if version is not None and version != "":
                 # YAML reads 2023 or 22.04 as numbers; the distro version is text in builder.toml.
                 if isinstance(version, bool) or not isinstance(version, (str, int, float)):
-                    raise BuilderConfigError("wrong_type", where=dwhere + ".version", expected="a string", got=_describe(version))
+                    raise BuilderConfigError("wrong_type", where=dwhere + ".version", expected="a string", got=describe(version))
                 item["version"] = str(version)
             distros.append(item)
         if distros:

@@ -85,7 +85,7 @@ def test_the_docs_name_the_gitops_path_the_pipeline_writes(docs: list[Doc]) -> N
 
 
 def test_the_secrets_guide_creates_the_gitops_credential_the_inventory_url_needs() -> None:
-    # deploy refuses a credential that does not match its URL's transport (credentials-mismatch):
+    # deploy refuses a credential that does not match its URL's transport (credentials_mismatch):
     # an https GitOps URL needs `token`, an ssh one `ssh-privatekey` (+ known_hosts).
     import yaml
 

@@ -57,8 +57,8 @@ def test_empty_binding_is_an_error(tmp_path: Path) -> None:
     raised = binding_error(tmp_path)
     assert raised.key == "binding_empty"
     assert str(raised) == (
-        f"Binding ca of type ca-certificates has no content: The binding at {tmp_path}/platform/bindings/ca has "
-        "a type file but nothing else, so there is nothing to trust. Add the file(s) to the binding or remove it."
+        f"Binding 'ca' of type 'ca-certificates' has no content: The binding at '{tmp_path}/platform/bindings/ca' "
+        "has a type file but nothing else, so there is nothing to trust. Add the file(s) to the binding or remove it."
     )
 
 
@@ -77,7 +77,7 @@ def test_python_mirror_binding_without_metadata_is_an_error(tmp_path: Path) -> N
     raised = binding_error(tmp_path)
     assert raised.key == "python_mirror_binding_incomplete"
     assert str(raised) == (
-        f"Binding pythons is not a uv Python mirror: The binding at {tmp_path}/platform/bindings/pythons has type "
+        f"Binding 'pythons' is not a uv Python mirror: The binding at '{tmp_path}/platform/bindings/pythons' has type "
         "uv-python-mirror but no download-metadata.json, so uv would not know which CPython archives the mirror "
         "holds. Bind the mirror folder itself (the one `make python-mirror` writes: download-metadata.json, the "
         "archives and the type file) or remove the binding to download CPython as usual."
@@ -89,7 +89,7 @@ def test_two_python_mirror_bindings_are_an_error(tmp_path: Path) -> None:
         write_app(tmp_path / f"platform/bindings/{name}", {"type": "uv-python-mirror", "download-metadata.json": "{}"})
     raised = binding_error(tmp_path)
     assert str(raised) == (
-        "More than one uv Python mirror binding: The bindings a, b all have type uv-python-mirror, and uv installs "
+        "More than one uv Python mirror binding: The bindings 'a', 'b' all have type uv-python-mirror, and uv installs "
         "CPython from one mirror only. Keep one of them."
     )
 

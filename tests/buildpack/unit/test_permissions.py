@@ -67,7 +67,7 @@ def test_a_path_that_cannot_be_locked_fails_the_build(tmp_path: Path, monkeypatc
         drop_shared_write(app)
     assert raised.value.key == "lock_failed"
     assert str(raised.value) == (
-        f"{app} cannot be made read-only for the run user: Removing group and other write permission from {app} "
+        f"'{app}' cannot be made read-only for the run user: Removing group and other write permission from '{app}' "
         "failed (Operation not permitted). The image's run user shares the build user's group, so a writable file "
         "or directory there would let the running app change or add code. Check that the app's files belong to "
         "the build user (CNB_USER_ID): pack and the luban-ci pipeline hand them over that way.")

@@ -47,7 +47,7 @@ def test_without_a_python_the_shim_prints_the_catalog_message(tmp_path: Path) ->
     result = build_with_only(tmp_path, {})
     assert result.returncode == 1
     message = CATALOG["no_python"]
-    assert result.stderr == f"\n[Error: {message.title}]\n{message.body}\n"
+    assert result.stderr == f"\n[Error: {message.title}]\n{message.text}\n"
 
 
 def test_a_python3_older_than_3_11_is_passed_over(tmp_path: Path) -> None:
@@ -72,6 +72,6 @@ def test_bin_build_starts_the_package_with_the_app_dir_off_sys_path(tmp_path: Pa
            "CNB_TARGET_OS": "linux", "CNB_TARGET_ARCH": "amd64", "PYTHONPATH": str(app)}
     result = subprocess.run([str(bp / "bin/build")], env=env, cwd=app, capture_output=True, text=True, check=False)
     message = CATALOG["no_package_manager"]
-    assert (result.returncode, result.stderr) == (1, f"\n[Error: {message.title}]\n{message.body}\n\n")
+    assert (result.returncode, result.stderr) == (1, f"\n[Error: {message.title}]\n{message.text}\n\n")
     assert result.stdout == "\n## luban/python-uv\n\n- Checking the app\n"
     assert not list(bp.rglob("__pycache__"))

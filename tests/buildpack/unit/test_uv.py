@@ -57,7 +57,7 @@ def test_missing_vendored_uv_is_an_error(tmp_path: Path) -> None:
         uv.choose(tmp_path, "arm64", {})
     assert str(raised.value) == (
         f"The buildpack has no uv for arm64: The packaged buildpack vendors uv per architecture and none was found "
-        f"at {tmp_path}/vendor/uv/arm64/uv. Package the buildpack with `make buildpacks` (role "
+        f"at '{tmp_path}/vendor/uv/arm64/uv'. Package the buildpack with `make buildpacks` (role "
         "luban.ci.python_buildpack) for this architecture, or set BP_UV_VERSION to fetch uv from a package index."
     )
 
@@ -76,8 +76,8 @@ def test_checksum_mismatch_is_refused(tmp_path: Path) -> None:
         uv.download(uv.UvSource("0.14.0", None, "https://idx/simple"), "x86_64", tmp_path / "uv", index(FILES, bad_hash=True))
     actual = hashlib.sha256(FILES["uv-0.14.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"]).hexdigest()
     assert str(raised.value) == (
-        "uv 0.14.0 failed its checksum: The downloaded uv-0.14.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl "
-        f"has sha256 {actual}, but the index lists {'0' * 64}. The download was damaged or tampered with, so it is "
+        "uv '0.14.0' failed its checksum: The downloaded 'uv-0.14.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl' "
+        f"has sha256 {actual}, but the index lists '{'0' * 64}'. The download was damaged or tampered with, so it is "
         "not used. Retry; if it persists, check the index."
     )
     assert not (tmp_path / "uv").exists()
@@ -87,7 +87,7 @@ def test_unknown_version_is_reported(tmp_path: Path) -> None:
     with pytest.raises(BuildpackError) as raised:
         uv.download(uv.UvSource("9.9.9", None, "https://idx/simple"), "x86_64", tmp_path / "uv", index(FILES))
     assert str(raised.value) == (
-        "uv 9.9.9 could not be fetched from https://idx/simple: The index has no manylinux x86_64 wheel of uv "
+        "uv '9.9.9' could not be fetched from 'https://idx/simple': The index has no manylinux x86_64 wheel of uv "
         "9.9.9. BP_UV_VERSION asks for a uv that is not vendored in the buildpack, so it is downloaded from "
         "BP_UV_INDEX_URL (a PyPI-style simple index). Check the version exists there and the index is reachable, "
         "or unset BP_UV_VERSION to use the vendored uv."

@@ -81,3 +81,18 @@ def test_a_shared_module_that_needs_the_collection_cannot_be_vendored(tmp_path: 
         "which its vendored copies cannot reach",
         f"{vendor.SOURCE}/shared.py imports ., which its vendored copies cannot reach",
     ]
+
+
+def test_a_shared_module_may_import_one_vendored_beside_it(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / vendor.SOURCE / "shared.py").write_text("from .other import x\nfrom . import other\n")
+    (repo / "comp/pkg/main.py").write_text("from ._vendor import other, shared\n")
+    listed = {"comp/pkg": ("shared", "other")}
+    vendor.write(repo, listed)
+    assert vendor.problems(repo, listed) == []
+    assert vendor.problems(repo, {"comp/pkg": ("shared",)}) == [
+        "comp/pkg/_vendor/other.py is not listed in scripts/vendor.py",
+        "comp/pkg/main.py imports other from _vendor, which scripts/vendor.py does not list for comp/pkg",
+        f"{vendor.SOURCE}/shared.py imports .other, which its vendored copies cannot reach",
+        f"{vendor.SOURCE}/shared.py imports ., which its vendored copies cannot reach",
+    ]

@@ -51,7 +51,7 @@ def test_a_credentials_dir_with_other_keys_is_refused(tmp_path: Path) -> None:
     wrong.mkdir()
     (wrong / "password").write_text("x")
     error = _refusal("https://github.com/acme/shop.git", wrong, tmp_path)
-    assert error.key == "no-credentials" and error.exit_code == 3
+    assert error.key == "no_credentials" and error.exit_code == 3
 
 
 def test_an_ssh_key_for_an_https_url_is_a_mismatch(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_an_empty_token_file_is_refused(tmp_path: Path) -> None:
 def test_credentials_inside_a_url_are_refused_without_echoing_them(url: str) -> None:
     with pytest.raises(StepError) as caught:
         git_url(url, "--repo-url")
-    assert caught.value.key == "credentials-in-url"
+    assert caught.value.key == "credentials_in_url"
     assert "ghp_abc" not in caught.value.message and "pw" not in caught.value.message.replace("password", "")
 
 
@@ -107,4 +107,4 @@ def test_the_askpass_program_answers_only_the_origin_of_the_validated_url(tmp_pa
         assert answer.returncode == 1 and answer.stdout == "", prompt
     with pytest.raises(StepError) as caught:
         auth.check_refused()
-    assert caught.value.key == "token-host-refused"
+    assert caught.value.key == "token_host_refused"

@@ -178,7 +178,7 @@ def test_status_network_failure_is_retried_then_reported(token_file: Path) -> No
     request = StatusRequest("http://127.0.0.1:%d" % port, "acme/shop", SHA, "error", "c", "", "", str(token_file))
     with pytest.raises(StepError) as caught:
         set_status(request, sleep=lambda s: None, attempts=2)
-    assert caught.value.key == "api-unavailable"
+    assert caught.value.key == "api_unavailable"
     assert "after 2 attempts: URLError: [Errno 111] Connection refused." in caught.value.message
 
 

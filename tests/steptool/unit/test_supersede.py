@@ -297,7 +297,7 @@ def test_a_server_whose_certificate_the_ca_does_not_sign_is_never_trusted(kube, 
         run(SupersedeRequest(LANE, ME, CREATED, MINE["c3"], "refs/heads/main", MINE["url"], None,
                              str(service_account(tmp_path, other_ca))),
             env=in_pod(fake), sleep=lambda _s: None)
-    assert caught.value.key == "kube-unavailable"
+    assert caught.value.key == "kube_unavailable"
     assert "CERTIFICATE_VERIFY_FAILED" in caught.value.message
     assert fake.requests == []  # nothing, token included, went over the untrusted connection
 

@@ -55,9 +55,9 @@ def checkout(request: CheckoutRequest, *, log: Callable[[str], None] = lambda li
     sha = validate.sha(request.revision, "--revision")
     dest = Path(request.dest)
     if _already_checked_out(dest, sha, url.scheme):
-        return notice("checked-out", sha=sha, path=dest)
+        return notice("checked_out", sha=sha, path=dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise StepError("dest-not-empty", path=dest)
+        raise StepError("dest_not_empty", path=dest)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="luban-step-") as scratch:
         auth = git_auth(url, request.credentials_dir, Path(scratch))
@@ -69,10 +69,10 @@ def checkout(request: CheckoutRequest, *, log: Callable[[str], None] = lambda li
         if fetched.returncode != 0:
             detail = failure_detail(fetched)
             if _NOT_FOUND.search(fetched.stderr):
-                raise StepError("revision-not-found", sha=sha, url=url.url, detail=detail)
-            raise StepError("git-failed", action="fetch", code=fetched.returncode, detail=detail)
+                raise StepError("revision_not_found", sha=sha, url=url.url, detail=detail)
+            raise StepError("git_failed", action="fetch", code=fetched.returncode, detail=detail)
         git.run(["checkout", "-q", "--detach", sha], "checkout")
         head = git.out(["rev-parse", "HEAD"], "rev-parse")
     if head != sha:
-        raise StepError("head-mismatch", head=head, sha=sha)
-    return notice("checked-out", sha=sha, path=dest)
+        raise StepError("head_mismatch", head=head, sha=sha)
+    return notice("checked_out", sha=sha, path=dest)

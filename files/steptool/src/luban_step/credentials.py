@@ -61,16 +61,16 @@ class GitAuth:
         """After a failed git command: was it because git asked for the token somewhere else?"""
         if self.refused is not None and self.refused.exists():
             asked = self.refused.read_text(encoding="utf-8", errors="replace")
-            raise StepError("token-host-refused", asked=asked, origin=self.origin)
+            raise StepError("token_host_refused", asked=asked, origin=self.origin)
 
 
 def read_secret(path: Path, option: str) -> str:
     try:
         value = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise StepError("unreadable-file", option=option, path=path, reason=_reason(exc)) from None
+        raise StepError("unreadable_file", option=option, path=path, reason=_reason(exc)) from None
     if not value.strip():
-        raise StepError("empty-secret", path=path)
+        raise StepError("empty_secret", path=path)
     redact.register(value)
     return value
 
@@ -85,7 +85,7 @@ def git_auth(url: GitUrl, credentials_dir: str | None, scratch: Path) -> GitAuth
         return GitAuth("none")
     base = Path(credentials_dir)
     if not base.is_dir():
-        raise StepError("unreadable-file", option="--credentials-dir", path=base,
+        raise StepError("unreadable_file", option="--credentials-dir", path=base,
                         reason="not a directory")
     if not any(not entry.name.startswith(".") for entry in base.iterdir()):
         # An optional Secret that does not exist is mounted as an empty directory (Kubernetes keeps
@@ -93,12 +93,12 @@ def git_auth(url: GitUrl, credentials_dir: str | None, scratch: Path) -> GitAuth
         return GitAuth("none")
     token, key = base / TOKEN, base / SSH_KEY
     if not token.exists() and not key.exists():
-        raise StepError("no-credentials", path=base)
+        raise StepError("no_credentials", path=base)
     if url.scheme in ("https", "http"):
         if not token.exists():
-            raise StepError("credentials-mismatch", scheme=url.scheme, path=base, needed=TOKEN)
+            raise StepError("credentials_mismatch", scheme=url.scheme, path=base, needed=TOKEN)
         if url.scheme == "http" and url.host not in ("127.0.0.1", "localhost", "::1"):
-            raise StepError("token-over-http", path=token, host=url.host)
+            raise StepError("token_over_http", path=token, host=url.host)
         read_secret(token, "--credentials-dir")
         askpass = scratch / "askpass"
         askpass.write_text(_ASKPASS.format(python=sys.executable), encoding="utf-8")
@@ -109,10 +109,10 @@ def git_auth(url: GitUrl, credentials_dir: str | None, scratch: Path) -> GitAuth
         return GitAuth("token", env, url.origin, refused)
     if url.scheme == "ssh":
         if not key.exists():
-            raise StepError("credentials-mismatch", scheme="ssh", path=base, needed=SSH_KEY)
+            raise StepError("credentials_mismatch", scheme="ssh", path=base, needed=SSH_KEY)
         known = base / KNOWN_HOSTS
         if not known.exists():
-            raise StepError("missing-known-hosts", path=base)
+            raise StepError("missing_known_hosts", path=base)
         material = read_secret(key, "--credentials-dir")
         private = scratch / "id"
         fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -134,18 +134,18 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
                             "fetch", final=_NO_BRANCH, log=log, sleep=sleep)
             if fetched.returncode != 0:
                 if _NO_BRANCH.search(fetched.stderr):
-                    raise StepError("branch-missing", branch=branch, url=url.url)
-                raise StepError("git-failed", action="fetch", code=fetched.returncode,
+                    raise StepError("branch_missing", branch=branch, url=url.url)
+                raise StepError("git_failed", action="fetch", code=fetched.returncode,
                                 detail=failure_detail(fetched))
             git.run(["checkout", "-q", "--force", "-B", "luban-deploy", tracking], "checkout")
             target = work / path / FILE
             if not target.is_file():
-                raise StepError("kustomization-missing", path=path, branch=branch)
+                raise StepError("kustomization_missing", path=path, branch=branch)
             text = target.read_text(encoding="utf-8")
             try:
                 data = kustomization.parse(text)
             except KustomizationError as exc:
-                raise StepError("kustomization-invalid", path=path, branch=branch, reason=str(exc)) from None
+                raise StepError("kustomization_invalid", path=path, branch=branch, reason=str(exc)) from None
             recorded = kustomization.records(data).get(name)
             order = decide(recorded, source_repo, ref, sha, history.order, history.tip_commit)
             facts = dict(image=image, repo=source_repo, sha=sha, path=path, branch=branch)
@@ -153,22 +153,22 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
                            deployed=recorded.sha if recorded else "")
             short = dict(deployed=refusal["deployed"][:12], ref=ref, limit=limit)
             if order.verdict == "backwards":
-                _report(request, "refused", outcome("refuse-backwards", **short))
-                return notice("refuse-backwards", **refusal)
+                _report(request, "refused", outcome("refuse_backwards", **short))
+                return notice("refuse_backwards", **refusal)
             if order.verdict == "off-ref":
-                _report(request, "refused", outcome("refuse-off-ref", **short))
-                return notice("refuse-off-ref", **refusal)
+                _report(request, "refused", outcome("refuse_off_ref", **short))
+                return notice("refuse_off_ref", **refusal)
             if order.verdict == "stale" and recorded is not None:
-                _report(request, "refused", outcome("refuse-stale", ref=ref))
-                return notice("refuse-stale", **refusal, other=recorded.ref)
+                _report(request, "refused", outcome("refuse_stale", ref=ref))
+                return notice("refuse_stale", **refusal, other=recorded.ref)
             if order.verdict == "unknown":
-                _report(request, "refused", outcome("deploy-order-unknown", **short))
-                raise StepError("deploy-order-unknown", sha=sha, deployed=refusal["deployed"], ref=ref, limit=limit)
+                _report(request, "refused", outcome("deploy_order_unknown", **short))
+                raise StepError("deploy_order_unknown", sha=sha, deployed=refusal["deployed"], ref=ref, limit=limit)
             if order.verdict == "same" and recorded is not None and recorded.image == image:
-                _report(request, "already-deployed", outcome("already-deployed", path=path))
-                return notice("already-deployed", **facts)
+                _report(request, "already-deployed", outcome("already_deployed", path=path))
+                return notice("already_deployed", **facts)
             if order.verdict == "rewritten" and recorded is not None:
-                log(notice("deploy-rewritten", sha=sha, deployed=recorded.sha, ref=ref, why=order.why))
+                log(notice("deploy_rewritten", sha=sha, deployed=recorded.sha, ref=ref, why=order.why))
             record = Deployed(source_repo, ref, sha, history.commit_time(sha), image)
             target.write_text(kustomization.render(text, kustomization.updated(data, name, repository, digest, record)),
                               encoding="utf-8")
@@ -181,13 +181,13 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
                 return notice("deployed", **facts)
             report = pushed.stdout + "\n" + pushed.stderr
             if not _RACE.search(report) and not _TRANSIENT.search(report):
-                raise StepError("push-rejected", branch=branch, detail=failure_detail(pushed))
+                raise StepError("push_rejected", branch=branch, detail=failure_detail(pushed))
             if attempt < attempts:
                 delay = random.uniform(0.2, 1.0) * attempt  # jitter: racing runs spread out
                 if _RACE.search(report):
-                    log(notice("push-retry", branch=branch, attempt=attempt + 1, attempts=attempts))
+                    log(notice("push_retry", branch=branch, attempt=attempt + 1, attempts=attempts))
                 else:
-                    log(notice("git-retry", action="push", detail=failure_detail(pushed), delay=round(delay, 1),
+                    log(notice("git_retry", action="push", detail=failure_detail(pushed), delay=round(delay, 1),
                                attempt=attempt + 1, attempts=attempts))
                 sleep(delay)
-    raise StepError("push-race-exhausted", branch=branch, attempts=attempts)
+    raise StepError("push_race_exhausted", branch=branch, attempts=attempts)

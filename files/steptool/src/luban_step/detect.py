@@ -4,7 +4,9 @@ lifecycle (luban_step.project, luban_step.prepare).
 
 The implementation is ``plugins/module_utils/languages.py`` of the luban.ci collection, the same
 file the Ansible filter and module use; this package carries it as ``luban_step._vendor.languages``,
-a byte-identical copy written by ``scripts/vendor.py``.
+a byte-identical copy written by ``scripts/vendor.py``. A selection error is raised as the
+language catalog's own entry, through the step tool's catalog (luban_step.errors), so detect
+prints every message by the one renderer.
 """
 
 from __future__ import annotations
@@ -38,16 +40,16 @@ def load_registry(path: Path) -> tuple:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise StepError("unreadable-file", option="--registry", path=path,
+        raise StepError("unreadable_file", option="--registry", path=path,
                         reason=exc.strerror or str(exc)) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise StepError("registry-invalid", path=path, reason="not JSON (%s)" % exc) from None
+        raise StepError("registry_invalid", path=path, reason="not JSON (%s)" % exc) from None
     if not isinstance(data, list):
-        raise StepError("registry-invalid", path=path, reason="the top level is not a list")
+        raise StepError("registry_invalid", path=path, reason="the top level is not a list")
     try:
         return languages.registry_from_data(data)
     except (languages.LanguageSelectionError, ValueError, TypeError, KeyError) as exc:
-        raise StepError("registry-invalid", path=path, reason=str(exc)) from None
+        raise StepError("registry_invalid", path=path, reason=str(exc)) from None
 
 
 def operator_env(values: Sequence[str]) -> dict[str, str]:
@@ -56,10 +58,10 @@ def operator_env(values: Sequence[str]) -> dict[str, str]:
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not ENV_NAME.fullmatch(name):
-            raise StepError("invalid-build-env", option="--build-env", value=item,
+            raise StepError("invalid_build_env", option="--build-env", value=item,
                             why="it is not NAME=VALUE with a valid name")
         if "\0" in value:
-            raise StepError("invalid-build-env", option="--build-env", value=item, why="its value holds a NUL")
+            raise StepError("invalid_build_env", option="--build-env", value=item, why="its value holds a NUL")
         env[name] = value
     return env
 
@@ -68,13 +70,13 @@ def detect(request: DetectRequest, log: Log = lambda line: None) -> str:
     app_path = validate.rel_path(request.app_path, "--app-path")
     source = Path(request.source)
     if not source.is_dir():
-        raise StepError("source-missing", path=source)
+        raise StepError("source_missing", path=source)
     env = operator_env(request.build_env)
     registry = load_registry(Path(request.registry))
     try:
         selection = languages.select_language(source, app_path, registry)
     except languages.LanguageSelectionError as exc:
-        raise StepError("language-selection", message=str(exc)) from None
+        raise StepError(exc.code, **exc.fields) from None
     if request.prepare_dir is not None:
         app_dir = (source / selection.app_path).resolve()  # select_language kept it inside the checkout
         shown = DESCRIPTOR if selection.app_path == "." else "%s/%s" % (selection.app_path, DESCRIPTOR)

@@ -28,16 +28,16 @@ def read_report(path: Path) -> Report:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise StepError("unreadable-file", option="--report", path=path,
+        raise StepError("unreadable_file", option="--report", path=path,
                         reason=exc.strerror or str(exc)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise StepError("report-invalid", path=path, reason=str(exc)) from None
+        raise StepError("report_invalid", path=path, reason=str(exc)) from None
     image = data.get("image")
     digest = image.get("digest") if isinstance(image, dict) else None
     if not digest:
-        raise StepError("report-no-digest", path=path)
+        raise StepError("report_no_digest", path=path)
     if not isinstance(digest, str) or not validate.is_digest(digest):
-        raise StepError("invalid-digest", path=path, value=digest)
+        raise StepError("invalid_digest", path=path, value=digest)
     tags = image.get("tags") or []
     return Report(digest, tuple(t for t in tags if isinstance(t, str)))
 

@@ -62,11 +62,11 @@ class Git:
             done = subprocess.run(argv, cwd=self.cwd, env=self.env, capture_output=True,
                                   text=True, stdin=subprocess.DEVNULL, check=False)
         except FileNotFoundError:
-            raise StepError("git-missing") from None
+            raise StepError("git_missing") from None
         if done.returncode != 0:
             self.guard()
         if check and done.returncode != 0:
-            raise StepError("git-failed", action=action, code=done.returncode,
+            raise StepError("git_failed", action=action, code=done.returncode,
                             detail=failure_detail(done))
         return done
 
@@ -97,7 +97,7 @@ def fetch(git: Git, args: Sequence[str], action: str, *, final: re.Pattern[str] 
             return done
         if attempt < attempts:
             delay = 2 ** (attempt - 1)
-            log(notice("git-retry", action=action, detail=failure_detail(done), delay=delay,
+            log(notice("git_retry", action=action, detail=failure_detail(done), delay=delay,
                        attempt=attempt + 1, attempts=attempts))
             sleep(delay)
     return done

@@ -75,8 +75,8 @@ class SourceHistory:
         if not required and _NOT_FOUND.search(done.stderr):
             return False
         if _NOT_FOUND.search(done.stderr):
-            raise StepError("revision-not-found", sha=what[0], url=self.url, detail=failure_detail(done))
-        raise StepError("git-failed", action="fetch (source history)", code=done.returncode,
+            raise StepError("revision_not_found", sha=what[0], url=self.url, detail=failure_detail(done))
+        raise StepError("git_failed", action="fetch (source history)", code=done.returncode,
                         detail=failure_detail(done))
 
     def _deepen(self, depth: int, new: str, deployed: str) -> None:
@@ -103,7 +103,7 @@ class SourceHistory:
         if done.returncode == 0:
             return True
         if done.returncode != 1:
-            raise StepError("git-failed", action="merge-base", code=done.returncode, detail=failure_detail(done))
+            raise StepError("git_failed", action="merge-base", code=done.returncode, detail=failure_detail(done))
         return False if self._complete(newer) else None
 
     def _complete(self, sha: str) -> bool:

@@ -34,7 +34,7 @@ SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 ATTEMPTS = 4
 TIMEOUT = 20.0
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
-_BY_CODE = {401: "kube-unauthorized", 403: "kube-forbidden"}
+_BY_CODE = {401: "kube_unauthorized", 403: "kube_forbidden"}
 
 Log = Callable[[str], None]
 
@@ -63,15 +63,15 @@ def in_cluster(env: Mapping[str, str], service_account_dir: str, namespace: str 
     host = env.get("KUBERNETES_SERVICE_HOST", "")
     port = env.get("KUBERNETES_SERVICE_PORT", "")
     if not host or not port:
-        raise StepError("kube-api-unknown", why="KUBERNETES_SERVICE_HOST or KUBERNETES_SERVICE_PORT is not set")
+        raise StepError("kube_api_unknown", why="KUBERNETES_SERVICE_HOST or KUBERNETES_SERVICE_PORT is not set")
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
         if not _HOST.fullmatch(host) or len(host) > 253:
-            raise StepError("kube-api-unknown", why="KUBERNETES_SERVICE_HOST is not a host name or address") from None
+            raise StepError("kube_api_unknown", why="KUBERNETES_SERVICE_HOST is not a host name or address") from None
     if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
-        raise StepError("kube-api-unknown", why="KUBERNETES_SERVICE_PORT is not a port number")
+        raise StepError("kube_api_unknown", why="KUBERNETES_SERVICE_PORT is not a port number")
     shown_host = "[%s]" % host if address is not None and address.version == 6 else host
     base = Path(service_account_dir)
     if namespace is None:
@@ -80,7 +80,7 @@ def in_cluster(env: Mapping[str, str], service_account_dir: str, namespace: str 
             namespace = file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-            raise StepError("unreadable-file", option="--service-account-dir", path=file, reason=reason) from None
+            raise StepError("unreadable_file", option="--service-account-dir", path=file, reason=reason) from None
         option = "The service account's namespace file"
     else:
         option = "--namespace"
@@ -123,7 +123,7 @@ class Client:
             self.context = ssl.create_default_context(cafile=str(cluster.ca_path))
         except (OSError, ssl.SSLError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise StepError("unreadable-file", option="--service-account-dir", path=cluster.ca_path,
+            raise StepError("unreadable_file", option="--service-account-dir", path=cluster.ca_path,
                             reason=reason) from None
         self._send = send
         self._sleep = sleep
@@ -159,19 +159,19 @@ class Client:
                     raise StepError(_BY_CODE[answer.code], detail=status_message(answer), url=shown_url,
                                     path=self.cluster.token_path, verb=verb, namespace=self.cluster.namespace)
                 if answer.code < 500 and answer.code != 429:
-                    raise StepError("kube-unexpected", code=answer.code, detail=status_message(answer),
+                    raise StepError("kube_unexpected", code=answer.code, detail=status_message(answer),
                                     url=shown_url)
                 detail = "HTTP %d %s" % (answer.code, status_message(answer))
             if attempt < self._attempts:
                 delay = 2 ** (attempt - 1)
-                self._log(notice("kube-retry", detail=detail, delay=delay, attempt=attempt + 1,
+                self._log(notice("kube_retry", detail=detail, delay=delay, attempt=attempt + 1,
                                  attempts=self._attempts))
                 self._sleep(delay)
-        raise StepError("kube-unavailable", url=shown_url, attempts=self._attempts, detail=detail)
+        raise StepError("kube_unavailable", url=shown_url, attempts=self._attempts, detail=detail)
 
     @staticmethod
     def _json(answer: Answer, url: str) -> object:
         try:
             return json.loads(answer.body.decode("utf-8")) if answer.body else {}
         except (UnicodeDecodeError, ValueError) as exc:
-            raise StepError("kube-invalid-answer", url=url, reason="not JSON (%s)" % exc) from None
+            raise StepError("kube_invalid_answer", url=url, reason="not JSON (%s)" % exc) from None

@@ -19,4 +19,4 @@ def write_outputs(directory: str | Path, values: Mapping[str, str]) -> None:
             partial.write_text(value, encoding="utf-8")  # no trailing newline: Argo keeps it
             os.replace(partial, target)
         except OSError as exc:
-            raise StepError("outputs-unwritable", path=target, reason=exc.strerror or str(exc)) from None
+            raise StepError("outputs_unwritable", path=target, reason=exc.strerror or str(exc)) from None

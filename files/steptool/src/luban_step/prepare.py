@@ -45,10 +45,10 @@ def _clear(target: Path) -> None:
     if not target.exists():
         return
     if not target.is_dir() or target.is_symlink():
-        raise StepError("prepare-dir-not-empty", path=target)
+        raise StepError("prepare_dir_not_empty", path=target)
     entries = {entry.name for entry in target.iterdir()}
     if not entries <= LAYOUT:
-        raise StepError("prepare-dir-not-empty", path=target)
+        raise StepError("prepare_dir_not_empty", path=target)
     for name in entries:
         shutil.rmtree(target / name)
 
@@ -107,5 +107,5 @@ def prepare(source: Path, target: Path, settings: BuildSettings, operator_env: d
         prepared = copy_app(source, target / "app", settings)
         write_env(target / "platform" / "env", {**settings.env, **operator_env})
     except OSError as exc:
-        raise StepError("prepare-failed", path=target, reason=_reason(exc)) from None
+        raise StepError("prepare_failed", path=target, reason=_reason(exc)) from None
     return prepared

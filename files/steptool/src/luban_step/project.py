@@ -122,7 +122,7 @@ def _patterns(table: Mapping | None, key: str, label: str, shown: str) -> list[s
         return None
     value = table[key]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise StepError("project-invalid-field", path=shown, field=label, why="is not a list of strings")
+        raise StepError("project_invalid_field", path=shown, field=label, why="is not a list of strings")
     return value
 
 
@@ -130,17 +130,17 @@ def _env(entries: object, label: str, shown: str) -> dict[str, str]:
     if entries is None:
         return {}
     if not isinstance(entries, list):
-        raise StepError("project-invalid-field", path=shown, field=label, why="is not an array of tables")
+        raise StepError("project_invalid_field", path=shown, field=label, why="is not an array of tables")
     env: dict[str, str] = {}
     for index, entry in enumerate(entries, start=1):
         if not isinstance(entry, Mapping):
-            raise StepError("project-env-invalid", path=shown, table=label, index=index, why="is not a table")
+            raise StepError("project_env_invalid", path=shown, table=label, index=index, why="is not a table")
         name, value = entry.get("name"), entry.get("value", "")
         if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
-            raise StepError("project-env-invalid", path=shown, table=label, index=index,
+            raise StepError("project_env_invalid", path=shown, table=label, index=index,
                             why="has no name of letters, digits and '_' (not starting with a digit)")
         if not isinstance(value, str):
-            raise StepError("project-env-invalid", path=shown, table=label, index=index,
+            raise StepError("project_env_invalid", path=shown, table=label, index=index,
                             why="has a value that is not a string")
         env[name] = value  # a later entry of the same name wins, as in pack's map
     return env
@@ -154,7 +154,7 @@ def read_build_settings(app_dir: Path, shown: str) -> BuildSettings:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise StepError("project-invalid-field", path=shown, field="the file",
+        raise StepError("project_invalid_field", path=shown, field="the file",
                         why="cannot be read (%s)" % exc) from None
     header = document.get("_")
     schema = header.get("schema-version", "0.1") if isinstance(header, Mapping) else "0.1"
@@ -173,7 +173,7 @@ def read_build_settings(app_dir: Path, shown: str) -> BuildSettings:
     include = _patterns(table, "include", prefix + " include", shown)
     exclude = _patterns(table, "exclude", prefix + " exclude", shown)
     if include is not None and exclude is not None:
-        raise StepError("project-include-and-exclude", path=shown, table=prefix)
+        raise StepError("project_include_and_exclude", path=shown, table=prefix)
     if exclude:
         files = FileFilter("exclude", compile_lines(exclude))
     elif include:

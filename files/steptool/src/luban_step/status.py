@@ -29,7 +29,7 @@ from luban_step.errors import StepError, notice, outcome
 API_VERSION = "2022-11-28"
 ATTEMPTS = 4
 TIMEOUT = 20.0
-_BY_CODE = {401: "api-unauthorized", 403: "api-forbidden", 404: "api-not-found", 422: "api-invalid"}
+_BY_CODE = {401: "api_unauthorized", 403: "api_forbidden", 404: "api_not_found", 422: "api_invalid"}
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _description_file(path: str | None) -> str:
     except FileNotFoundError:
         return ""
     except OSError as exc:
-        raise StepError("unreadable-file", option="--description-file", path=path,
+        raise StepError("unreadable_file", option="--description-file", path=path,
                         reason=exc.strerror or type(exc).__name__) from None
 
 
@@ -112,7 +112,7 @@ def _annotations(text: str | None) -> dict[str, str]:
     except ValueError:
         data = None
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-        raise StepError("invalid-annotations", option="--workflow-annotations", value=text,
+        raise StepError("invalid_annotations", option="--workflow-annotations", value=text,
                         why="it is not a JSON object of strings")
     return data
 
@@ -151,7 +151,7 @@ def set_status(request: StatusRequest, *, send: Send = _send, sleep: Callable[[f
     url, body = build(request)
     original = _annotations(request.workflow_annotations).get(DUPLICATE_OF)
     if original is not None:  # the original run reports this commit; a second voice would contradict it
-        return notice("status-skipped", name=original, sha=request.sha.lower())
+        return notice("status_skipped", name=original, sha=request.sha.lower())
     token_path = Path(request.token_file)
     token = read_secret(token_path, "--token-file").strip()
     headers = {
@@ -172,15 +172,15 @@ def set_status(request: StatusRequest, *, send: Send = _send, sleep: Callable[[f
             detail = "%s: %s" % (type(exc).__name__, reason)
         else:
             if 200 <= answer.code < 300:
-                return notice("status-set", state=body["state"], context=body["context"],
+                return notice("status_set", state=body["state"], context=body["context"],
                               repo=request.repo, sha=request.sha.lower())
             if answer.code in _BY_CODE:
                 raise StepError(_BY_CODE[answer.code], detail=_detail(answer), url=url, path=token_path)
             if answer.code < 500 and answer.code != 429:
-                raise StepError("api-unexpected", code=answer.code, detail=_detail(answer), url=url)
+                raise StepError("api_unexpected", code=answer.code, detail=_detail(answer), url=url)
             detail = "HTTP %d %s" % (answer.code, _detail(answer))
         if attempt < attempts:
             delay = 2 ** (attempt - 1)
-            log(notice("status-retry", detail=detail, delay=delay, attempt=attempt + 1, attempts=attempts))
+            log(notice("status_retry", detail=detail, delay=delay, attempt=attempt + 1, attempts=attempts))
             sleep(delay)
-    raise StepError("api-unavailable", url=url, attempts=attempts, detail=detail)
+    raise StepError("api_unavailable", url=url, attempts=attempts, detail=detail)

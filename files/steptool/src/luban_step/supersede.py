@@ -32,8 +32,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from luban_step import validate
+from luban_step._vendor.catalog import shown
 from luban_step.credentials import git_auth
-from luban_step.errors import StepError, notice, shown
+from luban_step.errors import StepError, notice
 from luban_step.gitcmd import Git, git_env
 from luban_step.history import DEFAULT_LIMIT, Order, SourceHistory
 from luban_step.kubeapi import SERVICE_ACCOUNT_DIR, Client, in_cluster
@@ -85,12 +86,12 @@ class Run:
 def _runs(items: object, url: str, lane: str, me: str) -> list[Run]:
     """The lane's other runs as the API lists them."""
     if not isinstance(items, list):
-        raise StepError("kube-invalid-answer", url=url, reason="'items' is not a list")
+        raise StepError("kube_invalid_answer", url=url, reason="'items' is not a list")
     runs = []
     for item in items:
         metadata = item.get("metadata") if isinstance(item, dict) else None
         if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
-            raise StepError("kube-invalid-answer", url=url, reason="an item has no metadata.name")
+            raise StepError("kube_invalid_answer", url=url, reason="an item has no metadata.name")
         labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
         annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
         spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
@@ -105,7 +106,7 @@ def _runs(items: object, url: str, lane: str, me: str) -> list[Run]:
         except ValueError:
             created = None
         if created is None or created.tzinfo is None:
-            raise StepError("kube-invalid-answer", url=url,
+            raise StepError("kube_invalid_answer", url=url,
                             reason="%s has no creationTimestamp" % shown(metadata["name"]))
         arguments = spec.get("arguments") if isinstance(spec.get("arguments"), dict) else {}
         parameters = arguments.get("parameters") if isinstance(arguments.get("parameters"), list) else []
@@ -162,7 +163,7 @@ def supersede(request: SupersedeRequest, *, env: Mapping[str, str] | None = None
             url = client.url(path)
             _code, data = client.call("GET", path, verb="list", query=query)
             if not isinstance(data, dict):
-                raise StepError("kube-invalid-answer", url=url, reason="the answer is not a JSON object")
+                raise StepError("kube_invalid_answer", url=url, reason="the answer is not a JSON object")
             runs += _runs(data.get("items"), url, lane, me)
             metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
             token = metadata.get("continue")
@@ -180,7 +181,7 @@ def supersede(request: SupersedeRequest, *, env: Mapping[str, str] | None = None
                         content_type="application/merge-patch+json")
             if request.outputs:
                 write_outputs(request.outputs, {"result": "duplicate"})
-            return notice("duplicate-run", sha=revision, name=original.name, phase=original.phase or "Pending")
+            return notice("duplicate_run", sha=revision, name=original.name, phase=original.phase or "Pending")
 
         stopped = 0
         patch = {"metadata": {"annotations": {SUPERSEDED_BY: me, SUPERSEDED_BY_REVISION: revision}},
@@ -191,11 +192,11 @@ def supersede(request: SupersedeRequest, *, env: Mapping[str, str] | None = None
             try:
                 verdict = order(revision, run.revision)
             except StepError as exc:  # the history could not be read: stopping nothing is safe
-                log(notice("not-superseding", name=run.name, theirs=run.revision, sha=revision,
+                log(notice("not_superseding", name=run.name, theirs=run.revision, sha=revision,
                            why="its history could not be read: " + exc.message))
                 continue
             if verdict.verdict != "forward":
-                log(notice("not-superseding", name=run.name, theirs=run.revision, sha=revision,
+                log(notice("not_superseding", name=run.name, theirs=run.revision, sha=revision,
                            why=_WHY.get(verdict.verdict, _WHY["unknown"])))
                 continue
             log(notice("stopping", name=run.name, lane=lane, created=run.created_text, workflow=me))
@@ -207,4 +208,4 @@ def supersede(request: SupersedeRequest, *, env: Mapping[str, str] | None = None
         write_outputs(request.outputs, {"result": "run"})
     if stopped:
         return notice("superseded", count=stopped, lane=lane)
-    return notice("nothing-to-supersede", lane=lane)
+    return notice("nothing_to_supersede", lane=lane)

@@ -90,14 +90,14 @@ def _text_problem(value: str, limit: int = MAX_LEN) -> str | None:
 
 def sha(value: str, option: str) -> str:
     if not _SHA.fullmatch(value):
-        raise StepError("invalid-sha", option=option, value=value)
+        raise StepError("invalid_sha", option=option, value=value)
     return value.lower()
 
 
 def repo_slug(value: str, option: str) -> str:
     owner, sep, name = value.partition("/")
     if not sep or not _OWNER.fullmatch(owner) or not _NAME.fullmatch(name) or name in (".", ".."):
-        raise StepError("invalid-repo", option=option, value=value)
+        raise StepError("invalid_repo", option=option, value=value)
     return value
 
 
@@ -127,7 +127,7 @@ def rel_path(value: str, option: str, allow_dot: bool = True) -> str:
                 why = "it contains a character outside ASCII letters, digits and . _ - + @ = ,"
             else:
                 return "/".join(parts)
-    raise StepError("invalid-path", option=option, value=value, why=why)
+    raise StepError("invalid_path", option=option, value=value, why=why)
 
 
 def ref_name(value: str, option: str) -> str:
@@ -143,7 +143,7 @@ def ref_name(value: str, option: str) -> str:
             why = "a component starts or ends with '.', or it ends with '/' or '.lock'"
         else:
             return value
-    raise StepError("invalid-ref", option=option, value=value, why=why)
+    raise StepError("invalid_ref", option=option, value=value, why=why)
 
 
 def _url_basics(value: str) -> str | None:
@@ -168,7 +168,7 @@ def git_url(value: str, option: str, host: GitHost | None = None) -> GitUrl:
     """A git URL; with ``host`` (the configured git host) it must name exactly that host and port."""
     url = _git_url(value, option)
     if host is not None and not host.admits(url):
-        raise StepError("git-host-mismatch", option=option, value=value, host=str(host))
+        raise StepError("git_host_mismatch", option=option, value=value, host=str(host))
     return url
 
 
@@ -183,7 +183,7 @@ def git_host(value: str, option: str) -> GitHost:
             why = "its port is not a number from 1 to 65535"
         else:
             return GitHost(name.lower(), int(port) if sep else None)
-    raise StepError("invalid-git-host", option=option, value=value, why=why)
+    raise StepError("invalid_git_host", option=option, value=value, why=why)
 
 
 def _git_url(value: str, option: str) -> GitUrl:
@@ -201,7 +201,7 @@ def _git_url(value: str, option: str) -> GitUrl:
         if scheme not in ("https", "http", "ssh", "file"):
             why = "the transport %r is not allowed (https, ssh or file only)" % scheme
         elif parts.password is not None or (parts.username is not None and scheme != "ssh"):
-            raise StepError("credentials-in-url", option=option)
+            raise StepError("credentials_in_url", option=option)
         elif parts.query or parts.fragment:
             why = "it has a query or a fragment"
         elif any(c in SHELL_META for c in parts.path) or not _URL_PATH.fullmatch(parts.path):
@@ -224,7 +224,7 @@ def _git_url(value: str, option: str) -> GitUrl:
                 why = "its port is not a number from 1 to 65535"
             else:
                 return GitUrl(value, scheme, parts.hostname, port)
-    raise StepError("invalid-git-url", option=option, value=value, why=why)
+    raise StepError("invalid_git_url", option=option, value=value, why=why)
 
 
 def api_url(value: str, option: str) -> str:
@@ -234,7 +234,7 @@ def api_url(value: str, option: str) -> str:
         if parts.scheme not in ("https", "http"):
             why = "it must start with https://"
         elif parts.username is not None or parts.password is not None:
-            raise StepError("credentials-in-url", option=option)
+            raise StepError("credentials_in_url", option=option)
         elif not parts.hostname or not _HOST.fullmatch(parts.hostname):
             why = "it has no valid host name"
         elif parts.scheme == "http" and not _is_loopback(parts.hostname):
@@ -245,7 +245,7 @@ def api_url(value: str, option: str) -> str:
             why = "its path contains a character outside letters, digits and . _ / ~ + -"
         else:
             return value.rstrip("/")
-    raise StepError("invalid-api-url", option=option, value=value, why=why)
+    raise StepError("invalid_api_url", option=option, value=value, why=why)
 
 
 def target_url(value: str, option: str) -> str:
@@ -258,10 +258,10 @@ def target_url(value: str, option: str) -> str:
         if parts.scheme not in ("https", "http") or not parts.netloc:
             why = "it is not an absolute http(s) URL"
         elif parts.password is not None:
-            raise StepError("credentials-in-url", option=option)
+            raise StepError("credentials_in_url", option=option)
         else:
             return value
-    raise StepError("invalid-target-url", option=option, value=value, why=why)
+    raise StepError("invalid_target_url", option=option, value=value, why=why)
 
 
 def image_repository(value: str, option: str) -> str:
@@ -274,7 +274,7 @@ def image_repository(value: str, option: str) -> str:
                    if not re.search(r":[^/]*$", value) else "it carries a tag")
         else:
             return value
-    raise StepError("invalid-repository", option=option, value=value, why=why)
+    raise StepError("invalid_repository", option=option, value=value, why=why)
 
 
 def image_name(value: str, option: str) -> str:
@@ -284,14 +284,14 @@ def image_name(value: str, option: str) -> str:
             why = "it is not an image name without tag or digest"
         else:
             return value
-    raise StepError("invalid-image-name", option=option, value=value, why=why)
+    raise StepError("invalid_image_name", option=option, value=value, why=why)
 
 
 def image_by_digest(value: str, option: str) -> tuple[str, str]:
     """REPOSITORY@sha256:HEX -> (repository, digest)."""
     repo, sep, digest = value.partition("@")
     if not sep or len(value) > MAX_LEN or not _REPOSITORY.fullmatch(repo) or not _DIGEST.fullmatch(digest):
-        raise StepError("invalid-image", option=option, value=value)
+        raise StepError("invalid_image", option=option, value=value)
     return repo, digest
 
 
@@ -307,7 +307,7 @@ def history_limit(value: int | str, option: str) -> int:
     """How many commits of each history deploy may fetch to order two commits: 1 to 100000."""
     text = str(value)
     if not (text.isascii() and text.isdigit() and len(text) <= 6 and 1 <= int(text) <= 100_000):
-        raise StepError("invalid-history-limit", option=option, value=text)
+        raise StepError("invalid_history_limit", option=option, value=text)
     return int(text)
 
 
@@ -320,7 +320,7 @@ def lane(value: str, option: str) -> str:
                    "ending with a letter or digit)")
         else:
             return value
-    raise StepError("invalid-lane", option=option, value=value, why=why)
+    raise StepError("invalid_lane", option=option, value=value, why=why)
 
 
 def kube_name(value: str, option: str, label: bool = False) -> str:
@@ -333,7 +333,7 @@ def kube_name(value: str, option: str, label: bool = False) -> str:
                    "letter or digit" % ("" if label else " and '.'"))
         else:
             return value
-    raise StepError("invalid-kube-name", option=option, value=value, why=why)
+    raise StepError("invalid_kube_name", option=option, value=value, why=why)
 
 
 def created(value: str, option: str) -> datetime:
@@ -343,13 +343,13 @@ def created(value: str, option: str) -> datetime:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise StepError("invalid-created", option=option, value=value)
+        raise StepError("invalid_created", option=option, value=value)
     return moment
 
 
 def state(value: str, option: str) -> str:
     if value not in STATES:
-        raise StepError("invalid-state", option=option, value=value)
+        raise StepError("invalid_state", option=option, value=value)
     return value
 
 
@@ -357,7 +357,7 @@ def label(value: str, option: str) -> str:
     """A single-line label such as a status context; any printable text."""
     why = _text_problem(value)
     if why is not None:
-        raise StepError("invalid-text", option=option, value=value, why=why)
+        raise StepError("invalid_text", option=option, value=value, why=why)
     return value
 
 

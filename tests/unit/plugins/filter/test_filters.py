@@ -11,7 +11,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.luban.ci.plugins.filter import builder_toml, language_registry, select_language
-from ansible_collections.luban.ci.plugins.module_utils.builder_toml import MESSAGES as BUILDER_MESSAGES
+from ansible_collections.luban.ci.plugins.module_utils.builder_toml import CATALOG as BUILDER_CATALOG
 from ansible_collections.luban.ci.plugins.module_utils.languages import DEFAULT_BUILDER
 
 BUILDER = builder_toml.FilterModule().filters()["builder_toml"]
@@ -32,7 +32,7 @@ def test_builder_toml_filter_renders() -> None:
 def test_builder_toml_filter_raises_the_catalog_message() -> None:
     with pytest.raises(AnsibleFilterError) as info:
         BUILDER(dict(CONFIG, stack={"id": "x"}))
-    assert info.value.message == BUILDER_MESSAGES["stack_deprecated"]
+    assert info.value.message == BUILDER_CATALOG["stack_deprecated"].text
 
 
 def test_select_language_filter_returns_a_dict(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import tomllib
 import pytest
 
 from ansible_collections.luban.ci.plugins.module_utils.builder_toml import (
-    MESSAGES,
+    CATALOG,
     BuilderConfigError,
     normalize,
     render,
@@ -252,7 +252,7 @@ def test_every_catalog_entry_is_reachable() -> None:
         with_(build={"image": "b", "env": [{"name": "X", "suffix": "prepend"}]}),
     ):
         codes.add(refused(config).code)
-    assert codes == set(MESSAGES)
+    assert codes == set(CATALOG)
 
 
 def test_normalize_is_the_canonical_mapping() -> None:

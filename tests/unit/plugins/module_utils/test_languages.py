@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -124,7 +125,7 @@ def test_project_toml_builder_outside_the_registry_is_refused(tmp_path: Path) ->
     write(tmp_path / "app" / "project.toml", '[_]\nschema-version = "0.2"\n[io.buildpacks]\nbuilder = "docker.io/evil/x:latest"\n')
     registry = registry_from_data([registry_to_data()[0], GO])
     assert str(error(select_language, tmp_path, "app", registry)) == (
-        "app/project.toml asks for builder 'docker.io/evil/x:latest', which is not one of the trusted "
+        "'app/project.toml' asks for builder 'docker.io/evil/x:latest', which is not one of the trusted "
         "builders of the language registry. The builder image runs with the registry's push "
         "credentials, so only registry builders are run. Use one of: %s, b/go:1; or add the builder "
         "to the registry (the builders of luban.ci.language_registry, i.e. the luban-languages "
@@ -162,7 +163,7 @@ def test_project_toml_v01_has_no_builder_key(tmp_path: Path) -> None:
 def test_project_toml_unknown_language(tmp_path: Path) -> None:
     write(tmp_path / "svc" / "project.toml", '[_]\nschema-version = "0.2"\n[io.luban-ci]\nlanguage = "cobol"\n')
     assert str(error(select_language, tmp_path, "svc")) == (
-        "svc/project.toml asks for language 'cobol', which is not supported. Only languages in the "
+        "'svc/project.toml' asks for language 'cobol', which is not supported. Only languages in the "
         "registry can be built. Use one of: python."
     )
 
@@ -176,7 +177,7 @@ def test_project_toml_unknown_language_lists_every_supported_one(tmp_path: Path)
 def test_project_toml_invalid(tmp_path: Path) -> None:
     write(tmp_path / "project.toml", "[_\n")
     message = str(error(select_language, tmp_path))
-    assert message.startswith("project.toml is not valid TOML: ")
+    assert message.startswith("'project.toml' is not valid TOML: ")
     assert message.endswith(
         ". The project descriptor must parse before its settings can be honoured. Fix the syntax, "
         "or remove the file to use detection."
@@ -191,7 +192,7 @@ def test_project_toml_not_utf8(tmp_path: Path) -> None:
 def test_project_toml_unsupported_schema(tmp_path: Path) -> None:
     write(tmp_path / "project.toml", '[_]\nschema-version = "0.3"\n')
     assert str(error(select_language, tmp_path)) == (
-        "project.toml declares [_] schema-version = '0.3', which luban-ci does not read. Supported "
+        "'project.toml' declares [_] schema-version = '0.3', which luban-ci does not read. Supported "
         "CNB project descriptor versions: 0.1, 0.2. Set [_] schema-version = \"0.2\"."
     )
 
@@ -199,7 +200,7 @@ def test_project_toml_unsupported_schema(tmp_path: Path) -> None:
 def test_project_toml_language_of_wrong_type(tmp_path: Path) -> None:
     write(tmp_path / "project.toml", '[_]\nschema-version = "0.2"\n[io.luban-ci]\nlanguage = 3\n')
     assert str(error(select_language, tmp_path)) == (
-        "project.toml: [io.luban-ci] language must be a non-empty string, but it is an int (3). The "
+        "'project.toml': [io.luban-ci] language must be a non-empty string, but it is an int (3). The "
         "value cannot be used as written. Fix it in project.toml."
     )
 
@@ -207,7 +208,7 @@ def test_project_toml_language_of_wrong_type(tmp_path: Path) -> None:
 def test_project_toml_builder_empty(tmp_path: Path) -> None:
     write(tmp_path / "project.toml", '[_]\nschema-version = "0.2"\n[io.buildpacks]\nbuilder = ""\n')
     assert str(error(select_language, tmp_path)) == (
-        "project.toml: [io.buildpacks] builder must be a non-empty string, but it is the string ''. "
+        "'project.toml': [io.buildpacks] builder must be a non-empty string, but it is the string ''. "
         "The value cannot be used as written. Fix it in project.toml."
     )
 
@@ -215,7 +216,7 @@ def test_project_toml_builder_empty(tmp_path: Path) -> None:
 def test_project_toml_luban_table_of_wrong_type(tmp_path: Path) -> None:
     write(tmp_path / "project.toml", '[_]\nschema-version = "0.2"\n[io]\nluban-ci = "python"\n')
     assert str(error(select_language, tmp_path)) == (
-        "project.toml: [io.luban-ci] must be a table, but it is the string 'python'. The value cannot "
+        "'project.toml': [io.luban-ci] must be a table, but it is the string 'python'. The value cannot "
         "be used as written. Fix it in project.toml."
     )
 
@@ -223,7 +224,7 @@ def test_project_toml_luban_table_of_wrong_type(tmp_path: Path) -> None:
 def test_project_toml_unknown_luban_key(tmp_path: Path) -> None:
     write(tmp_path / "project.toml", '[_]\nschema-version = "0.2"\n[io.luban-ci]\nlanguag = "python"\n')
     assert str(error(select_language, tmp_path)) == (
-        "project.toml: [io.luban-ci] has an unknown key 'languag'. luban-ci reads only its own keys "
+        "'project.toml': [io.luban-ci] has an unknown key 'languag'. luban-ci reads only its own keys "
         "there, and a misspelt key would silently be ignored. Known keys: language."
     )
 
@@ -246,7 +247,7 @@ def test_project_toml_symlink_leaving_the_checkout(tmp_path: Path) -> None:
     write(checkout / "api" / "uv.lock")
     (checkout / "api" / "project.toml").symlink_to(tmp_path / "secret.toml")
     assert str(error(select_language, checkout, "api")) == (
-        "api/project.toml is a symbolic link leading outside the checkout. A build only reads the "
+        "'api/project.toml' is a symbolic link leading outside the checkout. A build only reads the "
         "repository it was asked to build. Replace the link with the project descriptor itself."
     )
 
@@ -260,7 +261,7 @@ def test_project_toml_symlink_inside_the_checkout_is_read(tmp_path: Path) -> Non
 
 def test_checkout_missing(tmp_path: Path) -> None:
     assert str(error(select_language, tmp_path / "nope")) == (
-        "The checkout %s is not a directory. Language detection reads the cloned repository, so it "
+        "The checkout '%s' is not a directory. Language detection reads the cloned repository, so it "
         "must exist first. Run the checkout step and pass its destination directory." % (tmp_path / "nope")
     )
 
@@ -298,7 +299,7 @@ def test_app_path_symlink_escaping_the_checkout(tmp_path: Path) -> None:
     checkout.mkdir()
     (checkout / "app").symlink_to(outside)
     assert str(error(select_language, checkout, "app")) == (
-        "The app path 'app' leads outside the checkout through a symbolic link (it resolves to %s). "
+        "The app path 'app' leads outside the checkout through a symbolic link (it resolves to '%s'). "
         "A build only reads the repository it was asked to build. Point the app path at a real "
         "directory inside the repository." % outside
     )
@@ -394,9 +395,115 @@ def test_with_builders_refuses_unknown_language_and_bad_values() -> None:
     )
 
 
-def test_every_catalog_message_formats() -> None:
-    """Every catalog entry is exercised above; this guards against an unformattable template."""
-    assert all(message.count("{") == message.count("}") for message in languages.MESSAGES.values())
+SAMPLE = dict(checkout="/work/checkout", app_path="services/api", resolved="/etc", signs="python: pyproject.toml, uv.lock",
+              supported="python, go", origin="services/api/project.toml", language="cobol",
+              builder="docker.io/evil/x:latest", trusted="b/python:1, b/go:1", path="services/api/project.toml",
+              python="3.10.13", detail="Expected ']' (at line 1, column 3)", version="0.3", setting="builder",
+              expected="a non-empty string", got="an int (3)", table="io.luban-ci", key="languag", known="language",
+              index=2, name="go", pattern="../x", first=0, second=2)
+EXPECTED = {
+    "app_path_absolute":
+        "The app path 'services/api' is absolute. The app path is resolved inside the checkout so a build only reads "
+        "the repository it was asked to build. Give a path relative to the repository root, such as 'services/api' "
+        "or '.'.",
+    "app_path_empty":
+        "The app path is empty. It names the directory of the repository to build. Give '.' for the repository root "
+        "or a relative path such as 'services/api'.",
+    "app_path_escapes":
+        "The app path 'services/api' leads outside the checkout through a symbolic link (it resolves to '/etc'). A "
+        "build only reads the repository it was asked to build. Point the app path at a real directory inside the "
+        "repository.",
+    "app_path_missing":
+        "The app path 'services/api' does not exist in the checkout. The pipeline builds the directory the app path "
+        "names. Check the app path against the repository layout at this commit.",
+    "app_path_not_dir":
+        "The app path 'services/api' is a file, not a directory. The pipeline builds the directory the app path "
+        "names. Give the directory that holds the app's files.",
+    "app_path_parent":
+        "The app path 'services/api' contains '..'. The app path must stay inside the checkout so a build only reads "
+        "the repository it was asked to build. Give a path below the repository root without '..' components.",
+    "builder_not_trusted":
+        "'services/api/project.toml' asks for builder 'docker.io/evil/x:latest', which is not one of the trusted "
+        "builders of the language registry. The builder image runs with the registry's push credentials, so only "
+        "registry builders are run. Use one of: b/python:1, b/go:1; or add the builder to the registry (the builders "
+        "of luban.ci.language_registry, i.e. the luban-languages ConfigMap).",
+    "builder_override_type":
+        "The builder override for 'cobol' must be a non-empty image reference string, but it is an int (3). Give an "
+        "image such as 'quay.io/org/builder@sha256:...'.",
+    "builder_override_unknown":
+        "A builder override names language 'cobol', which is not in the registry. Overrides apply to registry "
+        "languages only. Use one of: python, go.",
+    "builder_overrides_type":
+        "Builder overrides must map language names to builder images, but they are an int (3). Overrides replace a "
+        "language's default builder. Give a mapping such as {'python': 'IMAGE'}, or {} for the defaults.",
+    "checkout_missing":
+        "The checkout '/work/checkout' is not a directory. Language detection reads the cloned repository, so it "
+        "must exist first. Run the checkout step and pass its destination directory.",
+    "no_language":
+        "No supported language was detected in 'services/api': none of the files that identify one is there "
+        "(python: pyproject.toml, uv.lock). Each language is recognised by its files. Add them (for Python: "
+        "pyproject.toml with uv.lock, or requirements.txt), or name the language in project.toml under "
+        "[io.luban-ci] language = \"...\". Supported languages: python, go.",
+    "project_escapes":
+        "'services/api/project.toml' is a symbolic link leading outside the checkout. A build only reads the "
+        "repository it was asked to build. Replace the link with the project descriptor itself.",
+    "project_invalid":
+        "'services/api/project.toml' is not valid TOML: Expected ']' (at line 1, column 3). The project descriptor "
+        "must parse before its settings can be honoured. Fix the syntax, or remove the file to use detection.",
+    "project_schema":
+        "'services/api/project.toml' declares [_] schema-version = '0.3', which luban-ci does not read. Supported "
+        "CNB project descriptor versions: 0.1, 0.2. Set [_] schema-version = \"0.2\".",
+    "project_type":
+        "'services/api/project.toml': builder must be a non-empty string, but it is an int (3). The value cannot be "
+        "used as written. Fix it in project.toml.",
+    "project_unknown_key":
+        "'services/api/project.toml': [io.luban-ci] has an unknown key 'languag'. luban-ci reads only its own keys "
+        "there, and a misspelt key would silently be ignored. Known keys: language.",
+    "project_unreadable":
+        "Cannot read 'services/api/project.toml': Expected ']' (at line 1, column 3). The project descriptor must be "
+        "readable to honour its settings. Fix the file's permissions or remove it.",
+    "registry_bad_name":
+        "Language registry entry 2 has the name 'go'. Names are used in project.toml and as Argo parameters. Use "
+        "lower-case letters, digits and '-', starting with a letter.",
+    "registry_bad_pattern":
+        "Language registry entry 2 ('go') has the detection pattern '../x'. Patterns match file names in the app "
+        "directory itself. Use a file name or glob without '/' or '..'.",
+    "registry_bad_value":
+        "Language registry entry 2 ('go'): builder must be a non-empty string, but it is an int (3). The entry "
+        "cannot be used as written. Fix builder.",
+    "registry_duplicate":
+        "The language registry names 'go' twice (entries 0 and 2). Selection would be ambiguous. Keep one entry per "
+        "language.",
+    "registry_empty":
+        "The language registry is empty. Without a language nothing can be built. List at least one language.",
+    "registry_entry_type":
+        "Language registry entry 2 must be a mapping, but it is an int (3). Each entry describes one language. Give "
+        "name, detect, builder and template keys.",
+    "registry_missing_key":
+        "Language registry entry 2 lacks 'languag'. Every language needs a name, detection files, a builder and a "
+        "template. Add 'languag'.",
+    "registry_not_list":
+        "The language registry must be a list of languages, but it is an int (3). The registry names each language's "
+        "detection files, builder and template. Give a list such as [{name: python, detect: [pyproject.toml], "
+        "builder: IMAGE, template: luban-build-python}].",
+    "registry_unknown_key":
+        "Language registry entry 2 has an unknown key 'languag'. A misspelt key would silently be ignored. Known "
+        "keys: name, detect, builder, template.",
+    "toml_unavailable":
+        "Cannot read 'services/api/project.toml': this Python (3.10.13) has no TOML parser (tomllib arrived in Python "
+        "3.11). The project descriptor must be read to honour its settings. Run language selection with Python 3.11 "
+        "or later.",
+    "unknown_language":
+        "'services/api/project.toml' asks for language 'cobol', which is not supported. Only languages in the "
+        "registry can be built. Use one of: python, go.",
+}
+
+
+@pytest.mark.parametrize("code", sorted(languages.CATALOG))
+def test_every_catalog_entry_reads_word_for_word(code: str) -> None:
+    fields = {part[1]: SAMPLE[part[1]] for part in string.Formatter().parse(languages.CATALOG[code].text) if part[1]}
+    assert str(LanguageSelectionError(code, **fields)) == EXPECTED[code]
+    assert set(EXPECTED) == set(languages.CATALOG)
 
 
 def test_a_go_language_is_a_registry_entry_only(tmp_path: Path) -> None:
@@ -409,15 +516,16 @@ def test_a_go_language_is_a_registry_entry_only(tmp_path: Path) -> None:
 def _plain_import_script(checkout: Path) -> str:
     return (
         "import sys; sys.path.insert(0, %r)\n"
-        "import languages\n"
+        "from module_utils import languages\n"
         "assert not [m for m in sys.modules if m == 'ansible' or m.startswith(('ansible.', 'ansible_collections'))]\n"
-        "print(languages.select_language(%r).language)\n" % (str(MODULE_UTILS), str(checkout))
+        "print(languages.select_language(%r).language)\n" % (str(MODULE_UTILS.parent), str(checkout))
     )
 
 
 @pytest.mark.parametrize("python", [sys.executable, "/usr/bin/python3"])
 def test_importable_as_a_plain_module_without_ansible(tmp_path: Path, python: str) -> None:
-    """The step tool imports this file directly, on the image's Python, with no Ansible around."""
+    """The step tool imports this file (and catalog.py beside it) from a package of its own, on the
+    image's Python, with no Ansible around."""
     if not Path(python).exists():
         pytest.skip("%s is not installed" % python)
     write(tmp_path / "project.toml", '[_]\nschema-version = "0.2"\n[io.luban-ci]\nlanguage = "python"\n')
@@ -445,12 +553,12 @@ def test_without_tomllib_detection_works_and_project_toml_is_refused_clearly(tmp
     write(tmp_path / "described" / "project.toml", "")
     script = (
         "import sys; sys.path.insert(0, %r)\n"
-        "import languages\n"
+        "from module_utils import languages\n"
         "print(languages.select_language(%r, 'plain').language)\n"
         "try:\n"
         "    languages.select_language(%r, 'described')\n"
         "except languages.LanguageSelectionError as exc:\n"
-        "    print(exc)\n" % (str(MODULE_UTILS), str(tmp_path), str(tmp_path))
+        "    print(exc)\n" % (str(MODULE_UTILS.parent), str(tmp_path), str(tmp_path))
     )
     result = subprocess.run([python, "-I", "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
@@ -458,7 +566,7 @@ def test_without_tomllib_detection_works_and_project_toml_is_refused_clearly(tmp
         [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert result.stdout == (
-        "python\nCannot read described/project.toml: this Python (%s) has no TOML parser (tomllib "
+        "python\nCannot read 'described/project.toml': this Python (%s) has no TOML parser (tomllib "
         "arrived in Python 3.11). The project descriptor must be read to honour its settings. Run "
         "language selection with Python 3.11 or later.\n" % version
     )
@@ -468,7 +576,7 @@ def test_every_catalog_code_is_documented() -> None:
     docs = (Path(__file__).resolve().parents[4] / "docs" / "plugins.md").read_text(encoding="utf-8")
     from ansible_collections.luban.ci.plugins.module_utils import builder_toml
 
-    missing = [code for code in list(languages.MESSAGES) + list(builder_toml.MESSAGES) if "`%s`" % code not in docs]
+    missing = [code for code in list(languages.CATALOG) + list(builder_toml.CATALOG) if "`%s`" % code not in docs]
     assert missing == []
 
 

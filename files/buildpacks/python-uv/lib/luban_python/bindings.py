@@ -67,7 +67,7 @@ class Secrets:
         # The mirror first: its checks need no secret on disk.
         mirrors = [b for b in self.bindings if b.type == MIRROR_TYPE]
         if len(mirrors) > 1:
-            raise BuildpackError("python_mirror_bindings_multiple", names=", ".join(b.name for b in mirrors))
+            raise BuildpackError("python_mirror_bindings_multiple", bindings=[b.name for b in mirrors])
         if mirrors:
             self.env.update(self._mirror(mirrors[0]))
         cas = [b for b in self.bindings if b.type == "ca-certificates"]

@@ -29,7 +29,7 @@ def preflight(ctx: Context) -> tuple[Project, PythonRequest, bool]:
     runtime_txt = ctx.app_dir / "runtime.txt"
     if runtime_txt.is_file():
         content = runtime_txt.read_text(encoding="utf-8", errors="replace").strip()
-        raise BuildpackError("runtime_txt_present", content=repr(content))
+        raise BuildpackError("runtime_txt_present", content=content)
     project = detect_project(ctx.app_dir)
     request, defaulted = resolve(ctx.app_dir, project.requires_python, ctx.today, allow_eol(ctx.env))
     collect(ctx.app_dir, project.scripts)  # a malformed Procfile fails now, not after the install
@@ -83,7 +83,7 @@ def write_processes(ctx: Context, project: Project) -> None:
     for process in processes:
         ctx.log.step(f"{process.type}{' (default)' if process.default else ''}: {' '.join(process.command)}")
     if not any(p.default for p in processes):
-        ctx.log.warning("no_default_process", types=", ".join(p.type for p in processes))
+        ctx.log.warning("no_default_process", types=[p.type for p in processes])
     launch.write_text(tomlw.dumps({"processes": [p.to_toml() for p in processes]}), encoding="utf-8")
 
 

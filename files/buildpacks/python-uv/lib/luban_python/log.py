@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from .errors import WARNINGS, BuildpackError, render
+from ._vendor.catalog import render
+from .errors import WARNINGS, BuildpackError
 
 
 class Logger:
@@ -52,8 +53,8 @@ class Logger:
         self._write(self.out, textwrap.indent(text, "    "))
 
     def warning(self, key: str, **params: object) -> None:
-        title, body = render(WARNINGS, key, params)
-        self._write(self.out, f"\n! WARNING: {title}\n!\n" + textwrap.indent(textwrap.fill(body, 96), "! ") + "\n")
+        message = render(WARNINGS[key], **params)
+        self._write(self.out, f"\n! WARNING: {message.title}\n!\n" + textwrap.indent(textwrap.fill(message.text, 96), "! ") + "\n")
 
     def error(self, error: BuildpackError) -> None:
-        self._write(self.err, f"\n[Error: {error.title}]\n{error.body}\n")
+        self._write(self.err, f"\n[Error: {error.title}]\n{error.text}\n")

@@ -149,7 +149,7 @@ def detect_project(app_dir: Path) -> Project:
         text = (app_dir / "requirements.txt").read_text(encoding="utf-8", errors="replace")
         hashed, unhashed = requirements_hashes(text)
         if hashed and unhashed:
-            raise BuildpackError("requirements_partially_hashed", unhashed=", ".join(unhashed))
+            raise BuildpackError("requirements_partially_hashed", unhashed=list(unhashed))
         return Project(Manager.REQUIREMENTS, pyproject, ("requirements.txt",), pinned=requirements_pinned(text),
                        hashed=bool(hashed))
     raise BuildpackError("no_package_manager")

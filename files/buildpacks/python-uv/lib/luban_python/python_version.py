@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._vendor.catalog import shown
 from .errors import BuildpackError
 
 DEFAULT_MINOR = (3, 13)
@@ -70,33 +71,33 @@ def _fmt(minors: list[tuple[int, int]]) -> str:
 def parse_python_version_file(text: str) -> str | None:
     """The one version in a .python-version file (comments and blank lines ignored)."""
     if not text.isascii():
-        raise BuildpackError("python_version_file_not_ascii", content=repr(text.strip()))
+        raise BuildpackError("python_version_file_not_ascii", content=text.strip())
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     versions = [line for line in lines if line]
     if not versions:
         return None
     if len(versions) > 1:
-        raise BuildpackError("python_version_file_multiple", versions=", ".join(versions), first=versions[0])
+        raise BuildpackError("python_version_file_multiple", versions=versions, first=versions[0])
     return versions[0]
 
 
 def _invalid_reason(text: str) -> str:
     lowered = text.lower()
     if lowered == "system":
-        return "\"system\" means a Python installed on the machine, and an image has none for the app"
+        return "means a Python installed on the machine, and an image has none for the app"
     if re.match(r"^\d+\.\d+(\.\d+)?(a|b|rc|dev)", lowered):
-        return f"\"{text}\" is a pre-release, which is not supported for production images"
+        return "is a pre-release, which is not supported for production images"
     if re.match(r"^[a-z]+-?\d", lowered):
-        return f"\"{text}\" names an implementation or a tool's spelling; write only the number"
+        return "names an implementation or a tool's spelling; write only the number"
     if re.match(r"^\d+\.\d+(\.\d+)?t$", lowered):
-        return f"\"{text}\" asks for a free-threaded build, which is not supported"
-    return f"\"{text}\" is not of that form"
+        return "asks for a free-threaded build, which is not supported"
+    return "is not of that form"
 
 
 def request_from_string(text: str, source: str, today: datetime.date, allow_eol: bool = False) -> PythonRequest:
     match = _VERSION.match(text)
     if not match:
-        raise BuildpackError("python_version_file_invalid", version=text, reason=_invalid_reason(text))
+        raise BuildpackError("python_version_file_invalid", text=text, reason=_invalid_reason(text))
     major, minor = int(match.group(1)), int(match.group(2))
     patch = int(match.group(3)) if match.group(3) is not None else None
     request = PythonRequest(major, minor, patch, source)
@@ -140,7 +141,7 @@ def parse_specifier(spec: str) -> list[tuple[str, tuple[int, ...], bool]]:
     for part in spec.split(","):
         match = _SPEC.match(part)
         if not match:
-            raise BuildpackError("requires_python_invalid", spec=spec, detail=f"cannot read \"{part.strip()}\"")
+            raise BuildpackError("requires_python_invalid", spec=spec, detail="cannot read " + shown(part.strip()))
         op, version, wildcard = match.group(1), tuple(int(x) for x in match.group(2).split(".")), bool(match.group(3))
         if op == "~=" and len(version) < 2:
             raise BuildpackError("requires_python_invalid", spec=spec, detail="~= needs at least two version parts")

@@ -60,7 +60,7 @@ def find_wheel(index: str, version: str, uv_arch: str, fetch: Callable[[str, str
     try:
         raw = fetch(page_url, "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
     except OSError as exc:  # urllib's URLError is an OSError
-        raise BuildpackError("uv_download_failed", version=version, index=index, detail=f"Reading {page_url} failed: {exc}") from exc
+        raise BuildpackError("uv_download_failed", uv_version=version, index=index, detail=f"Reading {page_url} failed: {exc}") from exc
     candidates: list[tuple[str, str, str]] = []
     try:
         for item in json.loads(raw).get("files", []):
@@ -75,7 +75,7 @@ def find_wheel(index: str, version: str, uv_arch: str, fetch: Callable[[str, str
     for name, url, sha in sorted(candidates):
         if _wheel_matches(name, version, uv_arch):
             return url, sha
-    raise BuildpackError("uv_download_failed", version=version, index=index, detail=f"The index has no manylinux {uv_arch} wheel of uv {version}")
+    raise BuildpackError("uv_download_failed", uv_version=version, index=index, detail=f"The index has no manylinux {uv_arch} wheel of uv {version}")
 
 
 def extract_binary(wheel: bytes, version: str, target: Path) -> None:
@@ -100,18 +100,19 @@ def fetch_url(ssl_context: ssl.SSLContext | None) -> Callable[[str, str], bytes]
 def download(source: UvSource, uv_arch: str, target: Path, fetch: Callable[[str, str], bytes]) -> str:
     """Fetch and verify uv from the index; returns the wheel's sha256."""
     if not source.index.startswith(("https://", "http://", "file://")):
-        raise BuildpackError("uv_download_failed", version=source.version, index=source.index, detail="BP_UV_INDEX_URL is not an http(s) or file URL")
+        raise BuildpackError("uv_download_failed", uv_version=source.version, index=source.index, detail="BP_UV_INDEX_URL is not an http(s) or file URL")
     url, expected = find_wheel(source.index, source.version, uv_arch, fetch)
     if not expected:
         detail = "The index lists no sha256 for the wheel, so it cannot be verified"
-        raise BuildpackError("uv_download_failed", version=source.version, index=source.index, detail=detail)
+        raise BuildpackError("uv_download_failed", uv_version=source.version, index=source.index, detail=detail)
     try:
         wheel = fetch(url, "*/*")
     except OSError as exc:  # urllib's URLError is an OSError
-        raise BuildpackError("uv_download_failed", version=source.version, index=source.index, detail=f"Downloading {url} failed: {exc}") from exc
+        raise BuildpackError("uv_download_failed", uv_version=source.version, index=source.index, detail=f"Downloading {url} failed: {exc}") from exc
     actual = hashlib.sha256(wheel).hexdigest()
     if actual != expected:
-        raise BuildpackError("uv_checksum_mismatch", version=source.version, file=url.rsplit("/", 1)[-1], actual=actual, expected=expected)
+        raise BuildpackError("uv_checksum_mismatch", uv_version=source.version, wheel=url.rsplit("/", 1)[-1], actual=actual,
+                             expected=expected)
     extract_binary(wheel, source.version, target)
     return actual
 

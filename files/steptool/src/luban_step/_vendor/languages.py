@@ -5,8 +5,9 @@
 
 One implementation shared by the Ansible plugins (filter and module ``luban.ci.select_language``)
 and the pipeline's step tool (``luban-step detect``).  It therefore imports the standard library
-only and must stay importable as a plain module: the step tool carries a byte-identical copy
-(``luban_step._vendor.languages``, written by ``scripts/vendor.py``).
+and, relatively, the message catalog module beside it (``catalog.py``) only, and needs no Ansible:
+the step tool carries byte-identical copies of both (``luban_step._vendor``, written by
+``scripts/vendor.py``).
 
 Rules, in order:
 
@@ -29,17 +30,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from .catalog import Entry, Fields, describe, render, with_fields
+
 try:
     import tomllib
 except ImportError:  # Python < 3.11: the step tool image and the controller have 3.11+.
     tomllib = None
 
 __all__ = [
+    "CATALOG",
     "DEFAULT_BUILDER",
     "DEFAULT_REGISTRY",
     "Language",
     "LanguageSelectionError",
-    "MESSAGES",
     "PROJECT_DESCRIPTOR",
     "Selection",
     "registry_from_data",
@@ -114,135 +117,142 @@ DEFAULT_REGISTRY: tuple[Language, ...] = (
     ),
 )
 
-# Every message a user can see, written as what happened, why it matters, what to do.
-MESSAGES: dict[str, str] = {
-    "checkout_missing": (
+# Every message a user can see, written as what happened, why it matters, what to do. Values the
+# code writes itself are shown plain; a parser's or the OS's words are long; the rest (paths, names
+# and values from the checkout, its project.toml or the registry) are quoted (catalog.render).
+_FIELDS = Fields(
+    plain=frozenset({"signs", "supported", "trusted", "known", "python", "table", "index", "setting", "expected",
+                     "got", "first", "second"}),
+    long=frozenset({"detail"}),
+)
+CATALOG: dict[str, Entry] = with_fields(_FIELDS, {
+    "checkout_missing": Entry(
         "The checkout {checkout} is not a directory. Language detection reads the cloned "
         "repository, so it must exist first. Run the checkout step and pass its destination directory."
     ),
-    "app_path_empty": (
+    "app_path_empty": Entry(
         "The app path is empty. It names the directory of the repository to build. "
         "Give '.' for the repository root or a relative path such as 'services/api'."
     ),
-    "app_path_absolute": (
-        "The app path '{app_path}' is absolute. The app path is resolved inside the checkout so a "
+    "app_path_absolute": Entry(
+        "The app path {app_path} is absolute. The app path is resolved inside the checkout so a "
         "build only reads the repository it was asked to build. Give a path relative to the "
         "repository root, such as 'services/api' or '.'."
     ),
-    "app_path_parent": (
-        "The app path '{app_path}' contains '..'. The app path must stay inside the checkout so a "
+    "app_path_parent": Entry(
+        "The app path {app_path} contains '..'. The app path must stay inside the checkout so a "
         "build only reads the repository it was asked to build. Give a path below the repository "
         "root without '..' components."
     ),
-    "app_path_escapes": (
-        "The app path '{app_path}' leads outside the checkout through a symbolic link (it resolves "
+    "app_path_escapes": Entry(
+        "The app path {app_path} leads outside the checkout through a symbolic link (it resolves "
         "to {resolved}). A build only reads the repository it was asked to build. Point the app path "
         "at a real directory inside the repository."
     ),
-    "app_path_missing": (
-        "The app path '{app_path}' does not exist in the checkout. The pipeline builds the directory "
+    "app_path_missing": Entry(
+        "The app path {app_path} does not exist in the checkout. The pipeline builds the directory "
         "the app path names. Check the app path against the repository layout at this commit."
     ),
-    "app_path_not_dir": (
-        "The app path '{app_path}' is a file, not a directory. The pipeline builds the directory the "
+    "app_path_not_dir": Entry(
+        "The app path {app_path} is a file, not a directory. The pipeline builds the directory the "
         "app path names. Give the directory that holds the app's files."
     ),
-    "no_language": (
-        "No supported language was detected in '{app_path}': none of the files that identify one is "
+    "no_language": Entry(
+        "No supported language was detected in {app_path}: none of the files that identify one is "
         "there ({signs}). Each language is recognised by its files. Add them (for Python: "
         "pyproject.toml with uv.lock, or requirements.txt), or name the language in project.toml "
         "under [io.luban-ci] language = \"...\". Supported languages: {supported}."
     ),
-    "unknown_language": (
-        "{origin} asks for language '{language}', which is not supported. Only languages in the "
+    "unknown_language": Entry(
+        "{origin} asks for language {language}, which is not supported. Only languages in the "
         "registry can be built. Use one of: {supported}."
     ),
-    "builder_not_trusted": (
-        "{origin} asks for builder '{builder}', which is not one of the trusted builders of the "
+    "builder_not_trusted": Entry(
+        "{origin} asks for builder {builder}, which is not one of the trusted builders of the "
         "language registry. The builder image runs with the registry's push credentials, so only "
         "registry builders are run. Use one of: {trusted}; or add the builder to the registry (the "
         "builders of luban.ci.language_registry, i.e. the luban-languages ConfigMap)."
     ),
-    "toml_unavailable": (
+    "toml_unavailable": Entry(
         "Cannot read {path}: this Python ({python}) has no TOML parser (tomllib arrived in Python "
         "3.11). The project descriptor must be read to honour its settings. Run language selection "
         "with Python 3.11 or later."
     ),
-    "project_escapes": (
+    "project_escapes": Entry(
         "{path} is a symbolic link leading outside the checkout. A build only reads the repository it "
         "was asked to build. Replace the link with the project descriptor itself."
     ),
-    "project_unreadable": (
+    "project_unreadable": Entry(
         "Cannot read {path}: {detail}. The project descriptor must be readable to honour its "
         "settings. Fix the file's permissions or remove it."
     ),
-    "project_invalid": (
+    "project_invalid": Entry(
         "{path} is not valid TOML: {detail}. The project descriptor must parse before its settings "
         "can be honoured. Fix the syntax, or remove the file to use detection."
     ),
-    "project_schema": (
-        "{path} declares [_] schema-version = '{version}', which luban-ci does not read. Supported "
+    "project_schema": Entry(
+        "{path} declares [_] schema-version = {version}, which luban-ci does not read. Supported "
         "CNB project descriptor versions: 0.1, 0.2. Set [_] schema-version = \"0.2\"."
     ),
-    "project_type": (
-        "{path}: {key} must be {expected}, but it is {got}. The value cannot be used as written. "
+    "project_type": Entry(
+        "{path}: {setting} must be {expected}, but it is {got}. The value cannot be used as written. "
         "Fix it in project.toml."
     ),
-    "project_unknown_key": (
-        "{path}: [{table}] has an unknown key '{key}'. luban-ci reads only its own keys there, and a "
+    "project_unknown_key": Entry(
+        "{path}: [{table}] has an unknown key {key}. luban-ci reads only its own keys there, and a "
         "misspelt key would silently be ignored. Known keys: {known}."
     ),
-    "registry_not_list": (
+    "registry_not_list": Entry(
         "The language registry must be a list of languages, but it is {got}. The registry names each "
         "language's detection files, builder and template. Give a list such as "
         "[{{name: python, detect: [pyproject.toml], builder: IMAGE, template: luban-build-python}}]."
     ),
-    "registry_empty": (
+    "registry_empty": Entry(
         "The language registry is empty. Without a language nothing can be built. "
         "List at least one language."
     ),
-    "registry_entry_type": (
+    "registry_entry_type": Entry(
         "Language registry entry {index} must be a mapping, but it is {got}. Each entry describes one "
         "language. Give name, detect, builder and template keys."
     ),
-    "registry_unknown_key": (
-        "Language registry entry {index} has an unknown key '{key}'. A misspelt key would silently be "
+    "registry_unknown_key": Entry(
+        "Language registry entry {index} has an unknown key {key}. A misspelt key would silently be "
         "ignored. Known keys: name, detect, builder, template."
     ),
-    "registry_missing_key": (
-        "Language registry entry {index} lacks '{key}'. Every language needs a name, detection files, "
-        "a builder and a template. Add '{key}'."
+    "registry_missing_key": Entry(
+        "Language registry entry {index} lacks {key}. Every language needs a name, detection files, "
+        "a builder and a template. Add {key}."
     ),
-    "registry_bad_name": (
-        "Language registry entry {index} has the name '{name}'. Names are used in project.toml and as "
+    "registry_bad_name": Entry(
+        "Language registry entry {index} has the name {name}. Names are used in project.toml and as "
         "Argo parameters. Use lower-case letters, digits and '-', starting with a letter."
     ),
-    "registry_bad_value": (
-        "Language registry entry {index} ('{name}'): {key} must be {expected}, but it is {got}. "
-        "The entry cannot be used as written. Fix {key}."
+    "registry_bad_value": Entry(
+        "Language registry entry {index} ({name}): {setting} must be {expected}, but it is {got}. "
+        "The entry cannot be used as written. Fix {setting}."
     ),
-    "registry_bad_pattern": (
-        "Language registry entry {index} ('{name}') has the detection pattern '{pattern}'. Patterns "
+    "registry_bad_pattern": Entry(
+        "Language registry entry {index} ({name}) has the detection pattern {pattern}. Patterns "
         "match file names in the app directory itself. Use a file name or glob without '/' or '..'."
     ),
-    "registry_duplicate": (
-        "The language registry names '{name}' twice (entries {first} and {second}). Selection would be "
+    "registry_duplicate": Entry(
+        "The language registry names {name} twice (entries {first} and {second}). Selection would be "
         "ambiguous. Keep one entry per language."
     ),
-    "builder_overrides_type": (
+    "builder_overrides_type": Entry(
         "Builder overrides must map language names to builder images, but they are {got}. Overrides "
         "replace a language's default builder. Give a mapping such as {{'python': 'IMAGE'}}, or {{}} "
         "for the defaults."
     ),
-    "builder_override_unknown": (
-        "A builder override names language '{language}', which is not in the registry. Overrides "
+    "builder_override_unknown": Entry(
+        "A builder override names language {language}, which is not in the registry. Overrides "
         "apply to registry languages only. Use one of: {supported}."
     ),
-    "builder_override_type": (
-        "The builder override for '{language}' must be a non-empty image reference string, but it is "
+    "builder_override_type": Entry(
+        "The builder override for {language} must be a non-empty image reference string, but it is "
         "{got}. Give an image such as 'quay.io/org/builder@sha256:...'."
     ),
-}
+})
 
 
 class LanguageSelectionError(Exception):
@@ -251,22 +261,13 @@ class LanguageSelectionError(Exception):
     def __init__(self, code: str, **fields: object) -> None:
         self.code = code
         self.fields = fields
-        super().__init__(MESSAGES[code].format(**fields))
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, str):
-        return "the string '%s'" % value
-    if value is None:
-        return "empty (null)"
-    name = type(value).__name__
-    return "%s %s (%r)" % ("an" if name[0] in "aeiou" else "a", name, value)
+        super().__init__(render(CATALOG[code], **fields).text)
 
 
 def registry_from_data(data: object) -> tuple[Language, ...]:
     """Build a registry from JSON/YAML data (the registry_to_data shape), validating every field."""
     if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
-        raise LanguageSelectionError("registry_not_list", got=_describe(data))
+        raise LanguageSelectionError("registry_not_list", got=describe(data))
     entries = list(data)
     if not entries:
         raise LanguageSelectionError("registry_empty")
@@ -285,7 +286,7 @@ def registry_from_data(data: object) -> tuple[Language, ...]:
 
 def _language_from_data(index: int, entry: object) -> Language:
     if not isinstance(entry, Mapping):
-        raise LanguageSelectionError("registry_entry_type", index=index, got=_describe(entry))
+        raise LanguageSelectionError("registry_entry_type", index=index, got=describe(entry))
     for key in entry:
         if key not in REGISTRY_KEYS:
             raise LanguageSelectionError("registry_unknown_key", index=index, key=key)
@@ -299,19 +300,19 @@ def _language_from_data(index: int, entry: object) -> Language:
         value = entry[key]
         if not isinstance(value, str) or not value.strip():
             raise LanguageSelectionError(
-                "registry_bad_value", index=index, name=name, key=key,
-                expected="a non-empty string", got=_describe(value),
+                "registry_bad_value", index=index, name=name, setting=key,
+                expected="a non-empty string", got=describe(value),
             )
     detect = entry["detect"]
     if isinstance(detect, (str, bytes, Mapping)) or not isinstance(detect, Iterable):
         raise LanguageSelectionError(
-            "registry_bad_value", index=index, name=name, key="detect",
-            expected="a non-empty list of file names", got=_describe(detect),
+            "registry_bad_value", index=index, name=name, setting="detect",
+            expected="a non-empty list of file names", got=describe(detect),
         )
     patterns = tuple(detect)
     if not patterns:
         raise LanguageSelectionError(
-            "registry_bad_value", index=index, name=name, key="detect",
+            "registry_bad_value", index=index, name=name, setting="detect",
             expected="a non-empty list of file names", got="an empty list",
         )
     for pattern in patterns:
@@ -331,14 +332,14 @@ def registry_to_data(registry: Iterable[Language] = DEFAULT_REGISTRY) -> list[di
 def with_builders(registry: Iterable[Language], builders: object) -> tuple[Language, ...]:
     """Return the registry with some languages' builders replaced (e.g. by a pinned digest)."""
     if not isinstance(builders, Mapping):
-        raise LanguageSelectionError("builder_overrides_type", got=_describe(builders))
+        raise LanguageSelectionError("builder_overrides_type", got=describe(builders))
     languages = tuple(registry)
     names = [lang.name for lang in languages]
     for name, builder in builders.items():
         if name not in names:
             raise LanguageSelectionError("builder_override_unknown", language=name, supported=", ".join(names))
         if not isinstance(builder, str) or not builder.strip():
-            raise LanguageSelectionError("builder_override_type", language=name, got=_describe(builder))
+            raise LanguageSelectionError("builder_override_type", language=name, got=describe(builder))
     return tuple(
         Language(lang.name, lang.detect, str(builders.get(lang.name, lang.builder)), lang.template)
         for lang in languages
@@ -458,11 +459,11 @@ def _schema_version(document: Mapping, shown: str) -> str:
     if header is None:
         return "0.1"  # as pack does: a descriptor without [_] is schema 0.1
     if not isinstance(header, Mapping):
-        raise LanguageSelectionError("project_type", path=shown, key="[_]", expected="a table", got=_describe(header))
+        raise LanguageSelectionError("project_type", path=shown, setting="[_]", expected="a table", got=describe(header))
     version = header.get("schema-version", "0.1")
     if not isinstance(version, str):
         raise LanguageSelectionError(
-            "project_type", path=shown, key="[_] schema-version", expected="a string", got=_describe(version)
+            "project_type", path=shown, setting="[_] schema-version", expected="a string", got=describe(version)
         )
     if version not in SUPPORTED_SCHEMAS:
         raise LanguageSelectionError("project_schema", path=shown, version=version)
@@ -477,8 +478,8 @@ def _table(document: Mapping, keys: tuple[str, ...], shown: str) -> Mapping:
         node = node.get(key, {})
         if not isinstance(node, Mapping):
             raise LanguageSelectionError(
-                "project_type", path=shown, key="[%s]" % ".".join(keys[: depth + 1]), expected="a table",
-                got=_describe(node),
+                "project_type", path=shown, setting="[%s]" % ".".join(keys[: depth + 1]), expected="a table",
+                got=describe(node),
             )
     return node if isinstance(node, Mapping) else {}
 
@@ -489,7 +490,7 @@ def _optional_string(table: Mapping, key: str, label: str, shown: str) -> str | 
     value = table[key]
     if not isinstance(value, str) or not value.strip():
         raise LanguageSelectionError(
-            "project_type", path=shown, key=label, expected="a non-empty string", got=_describe(value)
+            "project_type", path=shown, setting=label, expected="a non-empty string", got=describe(value)
         )
     return value.strip()
 
