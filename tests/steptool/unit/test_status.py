@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TOKEN, run_cli
-
-sys.path.insert(0, str(ROOT / "tests" / "support"))
-import fake_github  # noqa: E402
-from fake_github import DOCS, FakeGitHub  # noqa: E402
+import fake_github
+from conftest import TOKEN, run_cli
+from fake_github import DOCS, FakeGitHub
 
 SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
