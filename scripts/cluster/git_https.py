@@ -15,11 +15,13 @@ import argparse
 import base64
 import hmac
 import os
-import ssl
-import subprocess
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+# The git bridge and the TLS server are the step tool tests' too (tests/support/http_support.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+import http_support  # noqa: E402
 
 
 def read_tokens(path: Path) -> dict[str, str]:
@@ -53,19 +55,9 @@ def access(tokens: dict[str, str], header: str) -> str:
     return found
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    tls: ssl.SSLContext | None = None
+class Server(http_support.Server):
     root: Path
     tokens_file: Path
-
-    def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        if self.tls is not None:
-            try:
-                request = self.tls.wrap_socket(request, server_side=True)
-            except (OSError, ssl.SSLError):
-                return
-        super().finish_request(request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -74,49 +66,18 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt: str, *args: object) -> None:
         sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
 
-    def _deny(self, code: int) -> None:
-        self.send_response(code)
-        if code == 401:
-            self.send_header("WWW-Authenticate", 'Basic realm="luban-e2e git"')
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
     def _cgi(self) -> None:
         level = access(read_tokens(self.server.tokens_file), self.headers.get("Authorization", ""))
         path, _sep, query = self.path.partition("?")
         pushing = path.endswith("/git-receive-pack") or "service=git-receive-pack" in query
         if not level:
-            return self._deny(401)
+            return http_support.send_empty(self, 401, {"WWW-Authenticate": 'Basic realm="luban-e2e git"'})
         if pushing and level != "write":
-            return self._deny(403)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_PROJECT_ROOT": str(self.server.root),
-            "GIT_HTTP_EXPORT_ALL": "1", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-            "PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": self.command,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
-            # A REMOTE_USER lets http-backend serve receive-pack (push) once we have checked the token.
-            "REMOTE_USER": "luban-e2e-" + level, "REMOTE_ADDR": self.client_address[0],
-            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
-            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-        }
-        done = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
-        if done.stderr:
-            sys.stderr.write(done.stderr.decode("utf-8", "replace"))
-        head, _sep, payload = done.stdout.partition(b"\r\n\r\n")
-        status, headers = 200, []
-        for line in head.decode("latin-1").split("\r\n"):
-            name, _sep, value = line.partition(":")
-            if name.lower() == "status":
-                status = int(value.split()[0])
-            elif name:
-                headers.append((name, value.strip()))
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+            return http_support.send_empty(self, 403)
+        # Only PATH and no git configuration but the repositories' own.
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_NOSYSTEM": "1",
+               "GIT_CONFIG_GLOBAL": os.devnull}
+        return http_support.git_http_backend(self, self.server.root, "luban-e2e-" + level, env, sys.stderr)
 
     do_GET = do_POST = _cgi
 
@@ -129,10 +90,7 @@ def main() -> None:
     parser.add_argument("--tls-cert", type=Path, required=True)
     parser.add_argument("--tls-key", type=Path, required=True)
     args = parser.parse_args()
-    host, _sep, port = args.listen.rpartition(":")
-    server = Server((host, int(port)), Handler)
-    server.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.tls.load_cert_chain(args.tls_cert, args.tls_key)
+    server = http_support.listen(args.listen, Handler, Server, args.tls_cert, args.tls_key)
     server.root, server.tokens_file = args.root, args.tokens
     server.serve_forever()
 

@@ -18,10 +18,14 @@ import hashlib
 import hmac
 import html
 import io
-import ssl
+import sys
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+# The TLS server is the other services' too (tests/support/http_support.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+import http_support  # noqa: E402
 
 USER = "luban-e2e"
 NAME, VERSION, MODULE = "luban-e2e-greeting", "1.0.0", "luban_e2e_greeting"
@@ -51,19 +55,10 @@ def build_wheel() -> tuple[str, bytes]:
     return "%s-%s-py3-none-any.whl" % (MODULE, VERSION), out.getvalue()
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    tls: ssl.SSLContext
+class Server(http_support.Server):
     password_file: Path
     wheel_name: str
     wheel: bytes
-
-    def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        try:
-            request = self.tls.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            return
-        super().finish_request(request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -109,10 +104,7 @@ def main() -> None:
     parser.add_argument("--tls-cert", type=Path, required=True)
     parser.add_argument("--tls-key", type=Path, required=True)
     args = parser.parse_args()
-    host, _sep, port = args.listen.rpartition(":")
-    server = Server((host, int(port)), Handler)
-    server.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.tls.load_cert_chain(args.tls_cert, args.tls_key)
+    server = http_support.listen(args.listen, Handler, Server, args.tls_cert, args.tls_key)
     server.password_file = args.password_file
     server.wheel_name, server.wheel = build_wheel()
     server.serve_forever()

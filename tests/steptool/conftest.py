@@ -104,7 +104,8 @@ def token_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def git_http_server():
-    """A real smart-HTTP git server: ``git http-backend`` behind Basic auth on 127.0.0.1.
+    """A real smart-HTTP git server: ``git http-backend`` behind Basic auth on 127.0.0.1 (the bridge
+    of tests/support/http_support.py, which the e2e tier's scripts/cluster/git_https.py serves too).
 
     Returns ``serve(bare, busy=0, busy_push=0) -> url``; only ``x-access-token:TOKEN`` is let in.
     The first ``busy`` authenticated requests, and the first ``busy_push`` authenticated requests
@@ -113,6 +114,8 @@ def git_http_server():
     import base64
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from http_support import git_http_backend, send_empty
 
     expected = "Basic " + base64.b64encode(("x-access-token:" + TOKEN).encode()).decode()
     servers = []
@@ -127,11 +130,7 @@ def git_http_server():
 
             def _cgi(self) -> None:
                 if self.headers.get("Authorization") != expected:
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="git"')
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
+                    return send_empty(self, 401, {"WWW-Authenticate": 'Basic realm="git"'})
                 pushing = "git-receive-pack" in self.path
                 if left[0] > 0 or (pushing and left_push[0] > 0):
                     if pushing and left_push[0] > 0:
@@ -139,35 +138,8 @@ def git_http_server():
                     else:
                         left[0] -= 1
                     self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                    self.send_response(503)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                path, _sep, query = self.path.partition("?")
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                env = {
-                    **os.environ, "GIT_PROJECT_ROOT": str(bare.parent), "GIT_HTTP_EXPORT_ALL": "1",
-                    "PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": self.command,
-                    "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
-                    "REMOTE_USER": "x-access-token", "REMOTE_ADDR": "127.0.0.1",
-                    "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
-                    "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-                }
-                done = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
-                head, _sep, payload = done.stdout.partition(b"\r\n\r\n")
-                status, headers = 200, []
-                for line in head.decode().split("\r\n"):
-                    name, _sep, value = line.partition(":")
-                    if name.lower() == "status":
-                        status = int(value.split()[0])
-                    elif name:
-                        headers.append((name, value.strip()))
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                    return send_empty(self, 503)
+                return git_http_backend(self, bare.parent, "x-access-token", os.environ)
 
             do_GET = do_POST = _cgi
 

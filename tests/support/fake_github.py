@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from http_support import Server, tls_context
+
 DOCS = "https://docs.github.com/rest/commits/statuses#create-a-commit-status"
 STATES = ("error", "failure", "pending", "success")
 _REPO = r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"
@@ -123,27 +125,11 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class _Server(ThreadingHTTPServer):
-    """Threading HTTP server; with ``tls`` the handshake runs in each request's own thread, so a
-    client that connects and says nothing never blocks the others."""
-
-    daemon_threads = True
-    tls: ssl.SSLContext | None = None
-
-    def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        if self.tls is not None:
-            try:
-                request = self.tls.wrap_socket(request, server_side=True)
-            except (OSError, ssl.SSLError):
-                return
-        super().finish_request(request, client_address)
-
-
 def serve(host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None,
           **kwargs: object) -> tuple[FakeGitHub, ThreadingHTTPServer]:
     """A bound server for a new fake; the caller runs ``serve_forever`` and shuts it down."""
     fake = FakeGitHub(**kwargs)  # type: ignore[arg-type]
-    server = _Server((host, port), _handler(fake))
+    server = Server((host, port), _handler(fake))
     server.tls = tls
     fake.scheme = "https" if tls is not None else "http"
     fake.host, fake.port = host, server.server_address[1]
@@ -169,10 +155,7 @@ def main() -> None:
     parser.add_argument("--repo", action="append", default=[], help="accepted OWNER/NAME (default: any)")
     args = parser.parse_args()
     host, _sep, port = args.listen.rpartition(":")
-    tls = None
-    if args.tls_cert:
-        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls.load_cert_chain(args.tls_cert, args.tls_key)
+    tls = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
     token = args.token_file.read_text(encoding="utf-8").strip()
     args.journal.parent.mkdir(parents=True, exist_ok=True)
     _fake, server = serve(host, int(port), tls, token=token, prefix=args.prefix, repos=tuple(args.repo),

@@ -16,13 +16,14 @@ import base64
 import copy
 import json
 import re
-import ssl
 import subprocess
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from http_support import Server, tls_context
 
 GROUP = "argoproj.io"
 PREFIX = "/apis/argoproj.io/v1alpha1/namespaces/"
@@ -250,10 +251,8 @@ def start(fake: FakeKube, cert: Path, key: Path) -> ThreadingHTTPServer:
 
         do_GET = do_PATCH = do_POST = do_PUT = do_DELETE = _serve
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert), str(key))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server = Server(("127.0.0.1", 0), Handler)
+    server.tls = tls_context(cert, key)
     fake.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

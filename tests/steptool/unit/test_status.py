@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TOKEN, run_cli
-
-sys.path.insert(0, str(ROOT / "tests" / "support"))
-import fake_github  # noqa: E402
-from fake_github import DOCS, FakeGitHub  # noqa: E402
+import fake_github
+from conftest import TOKEN, run_cli
+from fake_github import DOCS, FakeGitHub
 
 SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
@@ -216,15 +213,15 @@ SUPERSEDED = json.dumps({"luban.ci/superseded-by": "ci-shop-0a1b2c3d-89e6c98d928
 
 
 @pytest.mark.parametrize("state", ["failure", "error"])
-def test_a_superseded_run_posts_pending_superseded_never_failure(github, token_file: Path, tmp_path: Path,
-                                                                   state: str) -> None:
+def test_a_superseded_run_posts_pending_superseded_never_failure(
+        github, token_file: Path, tmp_path: Path, state: str) -> None:
     # What the exit handler of a run that supersede stopped passes: its final state, its annotations.
     outcome = tmp_path / "outcome"
     outcome.write_text("deployed to apps/shop")
     fake = github()
     result = run_cli(*status_args(fake, token_file, **{"--state": state, "--description": "build Failed",
-                                                        "--description-file": str(outcome),
-                                                        "--workflow-annotations": SUPERSEDED}))
+                                                       "--description-file": str(outcome),
+                                                       "--workflow-annotations": SUPERSEDED}))
     assert result.code == 0, result.err
     assert result.out == "luban-step: Set commit status pending for 'luban-ci/build' on 'acme/shop' at '%s'.\n" % SHA
     body = json.loads(fake.requests[0]["body"])
@@ -239,7 +236,7 @@ def test_a_run_that_finished_reports_its_own_state(github, token_file: Path, ann
     fake = github()
     for state in ("success", "failure") if annotations != SUPERSEDED else ("success",):
         result = run_cli(*status_args(fake, token_file, **{"--state": state, "--description": "build x",
-                                                            "--workflow-annotations": annotations}))
+                                                           "--workflow-annotations": annotations}))
         assert result.code == 0, result.err
         assert json.loads(fake.requests[-1]["body"])["state"] == state
 

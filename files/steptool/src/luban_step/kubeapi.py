@@ -13,20 +13,19 @@ object that finished and was removed meanwhile is not an error for it).
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
 import re
 import ssl
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from luban_step import __version__, validate
+from luban_step import __version__, apicall, validate
+from luban_step.apicall import Answer
 from luban_step.credentials import read_secret
 from luban_step.errors import StepError, notice
 
@@ -47,12 +46,6 @@ class InCluster:
     token_path: Path
     ca_path: Path
     namespace: str
-
-
-@dataclass(frozen=True)
-class Answer:
-    code: int
-    body: bytes
 
 
 Send = Callable[[urllib.request.Request, float, ssl.SSLContext], Answer]
@@ -92,21 +85,14 @@ def _send(request: urllib.request.Request, timeout: float, context: ssl.SSLConte
     # The API is inside the cluster: never through an HTTP(S)_PROXY the pod may have set.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
                                          urllib.request.HTTPSHandler(context=context))
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            return Answer(response.status, response.read())
-    except urllib.error.HTTPError as exc:
-        return Answer(exc.code, exc.read() or b"")
+    return apicall.send(request, timeout, opener)
 
 
 def status_message(answer: Answer) -> str:
     """The API's own words: a Status object's message (and reason)."""
-    try:
-        data = json.loads(answer.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return "no JSON body"
-    if not isinstance(data, dict):
-        return "unexpected JSON body"
+    data = apicall.json_object(answer)
+    if isinstance(data, str):
+        return data
     message = str(data.get("message") or "no message")
     reason = data.get("reason")
     return "%s: %s" % (reason, message) if isinstance(reason, str) and reason else message
@@ -144,30 +130,19 @@ class Client:
         if body is not None:
             payload = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = content_type
-        detail = ""
-        for attempt in range(1, self._attempts + 1):
-            request = urllib.request.Request(url, data=payload, headers=headers, method=method)
-            try:
-                answer = self._send(request, TIMEOUT, self.context)
-            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-                reason = getattr(exc, "reason", None) or exc
-                detail = "%s: %s" % (type(exc).__name__, reason)
-            else:
-                if 200 <= answer.code < 300 or answer.code == 404:
-                    return answer.code, self._json(answer, shown_url)
-                if answer.code in _BY_CODE:
-                    raise StepError(_BY_CODE[answer.code], detail=status_message(answer), url=shown_url,
-                                    path=self.cluster.token_path, verb=verb, namespace=self.cluster.namespace)
-                if answer.code < 500 and answer.code != 429:
-                    raise StepError("kube_unexpected", code=answer.code, detail=status_message(answer),
-                                    url=shown_url)
-                detail = "HTTP %d %s" % (answer.code, status_message(answer))
-            if attempt < self._attempts:
-                delay = 2 ** (attempt - 1)
-                self._log(notice("kube_retry", detail=detail, delay=delay, attempt=attempt + 1,
-                                 attempts=self._attempts))
-                self._sleep(delay)
-        raise StepError("kube_unavailable", url=shown_url, attempts=self._attempts, detail=detail)
+        answer, detail = apicall.with_retries(
+            lambda: self._send(urllib.request.Request(url, data=payload, headers=headers, method=method), TIMEOUT,
+                               self.context),
+            status_message, retry_notice=lambda **fields: notice("kube_retry", **fields), attempts=self._attempts,
+            sleep=self._sleep, log=self._log)
+        if answer is None:
+            raise StepError("kube_unavailable", url=shown_url, attempts=self._attempts, detail=detail)
+        if 200 <= answer.code < 300 or answer.code == 404:
+            return answer.code, self._json(answer, shown_url)
+        if answer.code in _BY_CODE:
+            raise StepError(_BY_CODE[answer.code], detail=status_message(answer), url=shown_url,
+                            path=self.cluster.token_path, verb=verb, namespace=self.cluster.namespace)
+        raise StepError("kube_unexpected", code=answer.code, detail=status_message(answer), url=shown_url)
 
     @staticmethod
     def _json(answer: Answer, url: str) -> object:

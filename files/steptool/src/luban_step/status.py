@@ -12,17 +12,16 @@ other refusal maps to one catalog message.
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from luban_step import __version__, validate
+from luban_step import __version__, apicall, validate
+from luban_step.apicall import Answer
 from luban_step.credentials import read_secret
 from luban_step.errors import StepError, notice, outcome
 
@@ -50,32 +49,15 @@ SUPERSEDED_BY = "luban.ci/superseded-by"
 SUPERSEDED_BY_REVISION = "luban.ci/superseded-by-revision"
 DUPLICATE_OF = "luban.ci/duplicate-of"
 
-@dataclass(frozen=True)
-class Answer:
-    code: int
-    body: bytes
-
-
 Send = Callable[[urllib.request.Request, float], Answer]
 Log = Callable[[str], None]
 
 
-def _send(request: urllib.request.Request, timeout: float) -> Answer:
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (validated)
-            return Answer(response.status, response.read())
-    except urllib.error.HTTPError as exc:
-        return Answer(exc.code, exc.read() or b"")
-
-
 def _detail(answer: Answer) -> str:
     """GitHub's own words: message, plus the field errors of a 422."""
-    try:
-        data = json.loads(answer.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return "no JSON body"
-    if not isinstance(data, dict):
-        return "unexpected JSON body"
+    data = apicall.json_object(answer)
+    if isinstance(data, str):
+        return data
     text = str(data.get("message") or "no message")
     errors = data.get("errors")
     if isinstance(errors, list) and errors:
@@ -146,7 +128,7 @@ def build(request: StatusRequest) -> tuple[str, dict[str, object]]:
     return url, body
 
 
-def set_status(request: StatusRequest, *, send: Send = _send, sleep: Callable[[float], None] = time.sleep,
+def set_status(request: StatusRequest, *, send: Send = apicall.send, sleep: Callable[[float], None] = time.sleep,
                log: Log = lambda line: None, attempts: int = ATTEMPTS) -> str:
     url, body = build(request)
     original = _annotations(request.workflow_annotations).get(DUPLICATE_OF)
@@ -162,25 +144,15 @@ def set_status(request: StatusRequest, *, send: Send = _send, sleep: Callable[[f
         "User-Agent": "luban-step/" + __version__,
     }
     payload = json.dumps(body).encode("utf-8")
-    detail = ""
-    for attempt in range(1, attempts + 1):
-        http_request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
-        try:
-            answer = send(http_request, TIMEOUT)
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            detail = "%s: %s" % (type(exc).__name__, reason)
-        else:
-            if 200 <= answer.code < 300:
-                return notice("status_set", state=body["state"], context=body["context"],
-                              repo=request.repo, sha=request.sha.lower())
-            if answer.code in _BY_CODE:
-                raise StepError(_BY_CODE[answer.code], detail=_detail(answer), url=url, path=token_path)
-            if answer.code < 500 and answer.code != 429:
-                raise StepError("api_unexpected", code=answer.code, detail=_detail(answer), url=url)
-            detail = "HTTP %d %s" % (answer.code, _detail(answer))
-        if attempt < attempts:
-            delay = 2 ** (attempt - 1)
-            log(notice("status_retry", detail=detail, delay=delay, attempt=attempt + 1, attempts=attempts))
-            sleep(delay)
-    raise StepError("api_unavailable", url=url, attempts=attempts, detail=detail)
+    answer, detail = apicall.with_retries(
+        lambda: send(urllib.request.Request(url, data=payload, headers=headers, method="POST"), TIMEOUT),
+        _detail, retry_notice=lambda **fields: notice("status_retry", **fields), attempts=attempts, sleep=sleep,
+        log=log)
+    if answer is None:
+        raise StepError("api_unavailable", url=url, attempts=attempts, detail=detail)
+    if 200 <= answer.code < 300:
+        return notice("status_set", state=body["state"], context=body["context"], repo=request.repo,
+                      sha=request.sha.lower())
+    if answer.code in _BY_CODE:
+        raise StepError(_BY_CODE[answer.code], detail=_detail(answer), url=url, path=token_path)
+    raise StepError("api_unexpected", code=answer.code, detail=_detail(answer), url=url)
