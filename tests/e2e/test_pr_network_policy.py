@@ -214,8 +214,8 @@ def test_the_pr_lane_policy_keeps_pr_pods_off_other_namespaces_and_private_hosts
     # The agent puts a pod under its policies once the API server has the pod's address; the
     # first refusal of a destination only the policy forbids marks that moment.
     deadline = time.monotonic() + 30
-    while probes.http(ns, pods["pr"], targets["another namespace's pod"]) != "blocked":
-        assert time.monotonic() < deadline, "the PR pod still reaches another namespace's pod after 30 s"
+    while (first := probes.http(ns, pods["pr"], targets["another namespace's pod"])) != "blocked":
+        assert time.monotonic() < deadline, "the PR pod's probe of another namespace's pod after 30 s: %s" % first
 
     seen.update({("pr", what): probes.http(ns, pods["pr"], url) for what, url in targets.items()})
     seen[("twin", "the PR pod (ingress)")] = probes.http(ns, pods["twin"], "http://%s:8080/" % pr_ip)
