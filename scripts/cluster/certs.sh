@@ -46,6 +46,7 @@ cert admin "/O=system:masters/CN=luban-admin"
 cert controller-manager "/CN=system:kube-controller-manager"
 cert scheduler "/CN=system:kube-scheduler"
 cert kube-proxy "/CN=system:kube-proxy"
+cert kube-network-policies "/CN=system:kube-network-policies"
 cert kubelet "/O=system:nodes/CN=system:node:$CLUSTER_NODE_NAME" "DNS:$CLUSTER_NODE_NAME,IP:$CLUSTER_NODE_IP"
 chmod 600 ./*.key
 
@@ -74,4 +75,4 @@ EOF
   chmod 600 "$file.partial"
   mv "$file.partial" "$file"
 }
-for n in admin controller-manager scheduler kube-proxy kubelet; do kubeconfig "$n"; done
+for n in admin controller-manager scheduler kube-proxy kube-network-policies kubelet; do kubeconfig "$n"; done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Removes everything scripts/cluster/up.sh made, and restores what it changed: pods are deleted
 # through the kubelet first (so CNI releases their addresses and interfaces), then the daemons
-# stop, then their iptables/ip6tables rules and chains, mounts, network namespaces, the bridge,
-# the host sysctls and the state directories go. A second run finds nothing and does nothing.
+# stop, then their iptables/ip6tables rules and chains, the NetworkPolicy agent's nftables table,
+# mounts, network namespaces, the bridge, the host sysctls and the state directories go. A second
+# run finds nothing and does nothing.
 # Images in the local registry and the built binaries are kept (they are caches, not state).
 # Usage: scripts/cluster/down.sh
 set -euo pipefail
@@ -49,14 +50,19 @@ if pid_alive kube-apiserver && pid_alive kubelet; then
 fi
 
 # 2. Daemons.
-for d in kubelet kube-proxy kube-apiserver etcd; do stop "$d"; done
+# The NetworkPolicy agent removes its nftables table when it stops (step 3 makes sure).
+for d in kubelet kube-proxy kube-network-policies kube-apiserver etcd; do stop "$d"; done
 # Container shims of this containerd (their address names its socket) go with it.
 pkill -f -- "-address $CONTAINERD_SOCK" 2>/dev/null || true
 stop containerd
 pkill -9 -f -- "-address $CONTAINERD_SOCK" 2>/dev/null || true
 
-# 3. Packet filter: kube-proxy's own cleanup, then every KUBE-*, CNI-* and LUBAN-* rule and chain.
+# 3. Packet filter: kube-proxy's own cleanup, the NetworkPolicy agent's nftables table (inet
+#    kube-network-policies: left behind by an agent that was killed, it would drop the traffic of
+#    pods that no longer exist), then every KUBE-*, CNI-* and LUBAN-* rule and chain.
 "$(k8s_bin kube-proxy)" --cleanup >/dev/null 2>&1 || true
+knp=$LUBAN_CACHE/gotools/kube-network-policies/current/bin/kube-network-policies
+[ ! -x "$knp" ] || "$knp" --cleanup >/dev/null 2>&1 || true
 # ours TOOL TABLE: the chains of ours in TABLE.
 ours() { "$1-save" -t "$2" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\|LUBAN\)-[^ ]*\).*/\1/p'; }
 for tool in iptables ip6tables; do
@@ -78,7 +84,8 @@ for root in "$CLUSTER_STATE" "$CLUSTER_RUN"; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
 done
-for ns in $(ip netns list 2>/dev/null | awk '/^cni-/ {print $1}'); do
+# cni-*: the pods'; luban-np-*: the private host of tests/e2e/test_pr_network_policy.py.
+for ns in $(ip netns list 2>/dev/null | awk '/^(cni|luban-np)-/ {print $1}'); do
   ip netns delete "$ns" 2>/dev/null || true
 done
 # Host ends of pod veths go with their namespaces; any still on the bridge are removed with it.

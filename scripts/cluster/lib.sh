@@ -23,9 +23,10 @@ CLUSTER_RUN=/run/luban-cluster           # sockets and pid files
 CLUSTER_CACHE=$LUBAN_CACHE/cluster       # what outlives `down`: images.env, service data
 KUBECONFIG_ADMIN=$CLUSTER_STATE/admin.kubeconfig
 CONTAINERD_SOCK=$CLUSTER_RUN/containerd/containerd.sock
+CLUSTER_NFQUEUE=100                      # the NetworkPolicy agent's netfilter queue
 export CLUSTER_BRIDGE CLUSTER_NODE_IP CLUSTER_POD_CIDR CLUSTER_SERVICE_CIDR CLUSTER_API_VIP \
   CLUSTER_DNS_IP CLUSTER_DOMAIN CLUSTER_NODE_NAME CLUSTER_API_PORT CLUSTER_LOCAL_REGISTRY \
-  CLUSTER_STATE CLUSTER_RUN CLUSTER_CACHE KUBECONFIG_ADMIN CONTAINERD_SOCK
+  CLUSTER_STATE CLUSTER_RUN CLUSTER_CACHE KUBECONFIG_ADMIN CONTAINERD_SOCK CLUSTER_NFQUEUE
 
 CLUSTER_FILES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../files/cluster" && pwd)
 export CLUSTER_FILES
@@ -35,6 +36,16 @@ k8s_bin() {
   [ -n "${_k8s_dir:-}" ] || _k8s_dir=$("$(dirname "${BASH_SOURCE[0]}")/../gotool.sh" kubernetes)
   echo "$_k8s_dir/bin/$1"
 }
+
+# gotool_bin NAME: path of the binary NAME of the Go tool NAME (tools/NAME, built once).
+gotool_bin() {
+  local dir
+  dir=$("$(dirname "${BASH_SOURCE[0]}")/../gotool.sh" "$1") || die "building the Go tool $1 failed (scripts/gotool.sh $1)"
+  echo "$dir/bin/$1"
+}
+
+# nfqueue_bound NUMBER: a program reads netfilter queue NUMBER (in this network namespace).
+nfqueue_bound() { awk -v q="$1" '$1 == q {found = 1} END {exit !found}' /proc/net/netfilter/nfnetlink_queue; }
 
 kubectl_admin() { "$(k8s_bin kubectl)" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 

@@ -15,7 +15,8 @@ row() { printf '  %-24s %-8s %s\n' "$@"; }
 row daemon pid "listens on"
 for d in etcd:127.0.0.1:2379 kube-apiserver:"$CLUSTER_NODE_IP:$CLUSTER_API_PORT" \
   kube-controller-manager:127.0.0.1:10257 kube-scheduler:127.0.0.1:10259 \
-  containerd:"$CONTAINERD_SOCK" kubelet:"$CLUSTER_NODE_IP:10250" kube-proxy:127.0.0.1:10249; do
+  containerd:"$CONTAINERD_SOCK" kubelet:"$CLUSTER_NODE_IP:10250" kube-proxy:127.0.0.1:10249 \
+  kube-network-policies:"nfqueue $CLUSTER_NFQUEUE, metrics 127.0.0.1:9080"; do
   name=${d%%:*}
   pid=$(cat "$CLUSTER_RUN/$name.pid" 2>/dev/null || echo -)
   pid_alive "$name" || pid="DOWN"

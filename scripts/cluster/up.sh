@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Brings up the test cluster's single node, idempotently: a bridge of its own, etcd, the
-# Kubernetes control plane, a private containerd (never Docker's), kubelet, kube-proxy, CoreDNS
-# (cluster names only, no forwarder) and local-path volumes. Every image comes from the local
-# registry (scripts/cluster/images.sh put them there); the public registries are pointed at a
-# closed port so a forgotten public image fails at once instead of leaving the machine.
+# Kubernetes control plane, a private containerd (never Docker's), kubelet, kube-proxy, a
+# NetworkPolicy agent, CoreDNS (cluster names only, no forwarder) and local-path volumes. Every
+# image comes from the local registry (scripts/cluster/images.sh put them there); the public
+# registries are pointed at a closed port so a forgotten public image fails at once instead of
+# leaving the machine.
 # What it changes on the host is recorded under $CLUSTER_STATE so scripts/cluster/down.sh can
 # remove or restore all of it. Usage: scripts/cluster/up.sh
 set -euo pipefail
@@ -256,9 +257,23 @@ conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeou
 EOF
 start kube-proxy "$CLUSTER_STATE/kube-proxy.yaml" -- "$(k8s_bin kube-proxy)" --config="$CLUSTER_STATE/kube-proxy.yaml" --v=1
 
+# The NetworkPolicy agent (tools/kube-network-policies): the bridge CNI enforces none. Its nftables
+# table (inet kube-network-policies) sends the first packet of each connection to or from a pod that
+# a NetworkPolicy selects to nfqueue 100, where the agent decides. Fail-closed: while it is down,
+# those pods' new connections are dropped; pods no policy selects are never queued. Traffic between
+# a pod and this node (the bridge address: the API server, the e2e host services) is never filtered,
+# as Kubernetes defines NetworkPolicy; down.sh removes the table.
+knp=$(gotool_bin kube-network-policies)
+kubectl_admin apply -f "$CLUSTER_FILES/manifests/kube-network-policies.yaml" >/dev/null
+start kube-network-policies -- "$knp" \
+  --kubeconfig="$CLUSTER_STATE/kube-network-policies.kubeconfig" --hostname-override="$CLUSTER_NODE_NAME" \
+  --nfqueue-id="$CLUSTER_NFQUEUE" --metrics-bind-address=127.0.0.1:9080 --v=1
+
 need kubelet 120 kubectl_admin wait --for=condition=Ready "node/$CLUSTER_NODE_NAME" --timeout=1s
 # Pods created before the service-account controller made `default` are refused.
 need kube-controller-manager 60 kubectl_admin -n default get serviceaccount default
+# The agent reads its queue once its informers have synced and its nftables rules are in place.
+need kube-network-policies 60 nfqueue_bound "$CLUSTER_NFQUEUE"
 
 # --- cluster add-ons: DNS and volumes --------------------------------------------------------
 # Only these variables are substituted: the manifests hold shell scripts with their own.

@@ -2,9 +2,10 @@
 
 Runs last in `make test` (tier test-cluster-teardown), against the cluster the earlier tiers used:
 it records what the node changed on the host, removes the cluster with scripts/cluster/down.sh
-and checks that every trace is gone: processes, iptables/ip6tables rules and chains, mounts,
-network namespaces, the bridge and its interfaces, the state directories, and the host sysctls
-kubelet and up.sh changed, which must be back at the values saved before the first change.
+and checks that every trace is gone: processes, iptables/ip6tables rules and chains, the
+NetworkPolicy agent's nftables table, mounts, network namespaces, the bridge and its interfaces,
+the state directories, and the host sysctls kubelet and up.sh changed, which must be back at the
+values saved before the first change.
 """
 
 from __future__ import annotations
@@ -45,14 +46,21 @@ def traces() -> dict[str, list[str]]:
             found[f"{tool} {table} jumps"] = [m.group(0) for m in OUR_JUMPS.finditer(dump)]
     found["links"] = [line for line in sh("ip", "-o", "link", "show").stdout.splitlines()
                       if f" {BRIDGE}:" in line or f"master {BRIDGE} " in line]
-    found["network namespaces"] = [n for n in sh("ip", "netns", "list").stdout.split() if n.startswith("cni-")]
+    found["network namespaces"] = [n for n in sh("ip", "netns", "list").stdout.split()
+                                   if n.startswith(("cni-", "luban-np-"))]
     found["mounts"] = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
                        if line.split()[1].startswith((f"{STATE}/", f"{RUN}/"))]
     found["directories"] = [str(p) for p in (STATE, RUN) if p.exists()]
     found["processes"] = [line for line in sh("pgrep", "-af", str(STATE)).stdout.splitlines()
                           if "pytest" not in line]
-    services = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci")) / "cluster" / "services"
+    cache = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci"))
+    services = cache / "cluster" / "services"
     found["host services"] = sorted(p.name for p in services.glob("*.pid"))
+    # The NetworkPolicy agent's nftables table (iptables-save does not show inet tables); its
+    # --cleanup says whether there was one (and removes it, so a failed check leaves none).
+    agent = cache / "gotools" / "kube-network-policies" / "current" / "bin" / "kube-network-policies"
+    found["nftables tables"] = ([line for line in sh(str(agent), "--cleanup").stdout.splitlines()
+                                 if line.startswith("removed")] if agent.exists() else [])
     return found
 
 

@@ -182,6 +182,16 @@ def test_ssh_git_hosts_extra_rules_and_narrowed_api(tmp_path: Path) -> None:
     assert one(docs, "ConfigMap", "luban-ci-limits").body["data"] == {"pr-builds": "5"}
 
 
+def test_dns_pods_on_their_own_port(tmp_path: Path) -> None:
+    # A NetworkPolicy sees the DNS pod's port after the Service's translation (53 -> 1053 here).
+    docs = load_docs(render(tmp_path, {"argo_workflows_pr_egress_dns": {
+        "namespace": "kube-system", "pod_labels": {"k8s-app": "kube-dns"}, "ports": [1053]}}))
+    policy = _policy(docs)
+    assert _allowed(policy, "10.244.0.3", 1053, "UDP", *KUBE_DNS)
+    assert _allowed(policy, "10.244.0.3", 1053, "TCP", *KUBE_DNS)
+    assert not _allowed(policy, "10.244.0.3", 53, "UDP", *KUBE_DNS)
+
+
 def test_the_policy_can_be_left_out(tmp_path: Path) -> None:
     docs = load_docs(render(tmp_path, {"argo_workflows_pr_network_policy": False}))
     assert not list(by_kind(docs, "NetworkPolicy"))
