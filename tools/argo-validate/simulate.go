@@ -325,8 +325,31 @@ func fire(ctx context.Context, sensor *aev1.Sensor, trig aev1.Trigger, events ma
 	out.Valid = true
 	if err := validate.ValidateWorkflow(ctx, getter, noClusterTemplates{}, wf, nil, validate.ValidateOpts{Submit: true}); err != nil {
 		out.Valid, out.ValidError = false, err.Error()
+	} else if err := stringValues(created); err != nil {
+		out.Valid, out.ValidError = false, err.Error()
 	}
 	return out, nil
+}
+
+// stringValues refuses what the API server refuses and Argo's Go types accept: a Workflow
+// argument whose value is not a JSON string (YAML's `value: true` in the Sensor's resource). The
+// Workflow CRD's schema types every parameter value as a string; wfv1.AnyString decodes a boolean
+// or a number into one.
+func stringValues(wf *unstructured.Unstructured) error {
+	params, _, err := unstructured.NestedSlice(wf.Object, "spec", "arguments", "parameters")
+	if err != nil {
+		return err
+	}
+	for i, p := range params {
+		param, _ := p.(map[string]any)
+		if v, ok := param["value"]; ok {
+			if _, isString := v.(string); !isString {
+				return fmt.Errorf("spec.arguments.parameters[%d].value: Invalid value: %q: must be a string "+
+					"(the Workflow CRD types every parameter value as a string; quote it in the Sensor)", i, fmt.Sprintf("%T", v))
+			}
+		}
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
