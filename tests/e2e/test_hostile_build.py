@@ -12,6 +12,7 @@ import json
 import uuid
 from pathlib import Path
 
+import e2e_lib as e2e
 import scenario
 
 APP_DIR = Path(__file__).resolve().parent / "apps" / "hostile-build"
@@ -43,6 +44,15 @@ def test_the_app_build_code_finds_no_credential(env) -> None:
     assert probe["files_checked"] > 0
     # The operator's bindings are build inputs every build gets, by design (docs/pipeline.md).
     assert probe["granted"] == ["ca-certificates", "private-index"]
+
+    # The registry phases held this app's own robot (argo_workflows_registry_robot_per_app in
+    # inventories/cluster), not the lane's: the Secret the build pod mounted.
+    wf = e2e.workflow_phase(env.kube, result.workflow)
+    builds = [n for n in wf["status"]["nodes"].values()
+              if "build" in (n.get("templateName"), (n.get("templateRef") or {}).get("template"))]
+    robots = {p["value"] for n in builds for p in n.get("inputs", {}).get("parameters", [])
+              if p["name"] == "registry-robot"}
+    assert robots == {"luban-registry-e2e-hostile-build"}, robots
 
     # No secret of the setup appears in any log of the run: the registry robots (the phases that
     # hold one print nothing of it), the git and GitHub tokens, the index password.

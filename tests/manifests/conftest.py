@@ -142,6 +142,7 @@ VARIANT = {
     "argo_workflows_build_engine": "pack",
     "argo_workflows_pack_image": PACK_IMAGE,
     "argo_workflows_dind_image": DIND_IMAGE,
+    "argo_workflows_registry_robot_per_app": True,
 }
 
 

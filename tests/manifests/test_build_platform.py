@@ -239,3 +239,19 @@ def test_the_phases_find_the_workflow_volumes_they_mount_in_their_own_template(d
         pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
         (build_step,) = [s for group in pipeline["steps"] for s in group if s["name"] == "build"]
         assert {"name": "registry-robot", "value": secret} in build_step["arguments"]["parameters"]
+
+
+def test_one_registry_robot_per_app_when_asked(tmp_path: Path) -> None:
+    """argo_workflows_registry_robot_per_app: each lane's build (and, with the pack engine, the
+    Workflow's own registry volume) mounts <lane secret>-<app-name>, the Sensor's OWNER-NAME."""
+    docs = load_docs(render(tmp_path, {"argo_workflows_registry_robot_per_app": True}))
+    for lane, secret in (("luban-ci", "luban-registry"), ("luban-ci-pr", "luban-registry-pr")):
+        spec = one(docs, "WorkflowTemplate", lane).body["spec"]
+        per_app = secret + "-{{workflow.parameters.app-name}}"
+        assert "app-name" in [p["name"] for p in spec["arguments"]["parameters"]]
+        (volume,) = [v for v in spec["volumes"] if v["name"] == "registry"]
+        assert volume["secret"]["secretName"] == per_app
+        pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
+        (build_step,) = [s for group in pipeline["steps"] for s in group if s["name"] == "build"]
+        assert {"name": "registry-robot", "value": per_app} in build_step["arguments"]["parameters"]
+

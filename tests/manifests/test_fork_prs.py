@@ -121,6 +121,7 @@ def test_an_approved_fork_commit_builds_in_the_pr_lane_by_its_head_sha(results: 
         "lane": lane,
         "app-path": ".",
         "image-repository": "quay.io/example-pr/example-example-python",
+        "app-name": "example-example-python",
     }
     assert fired["labels"] == {"luban.ci/kind": "pr", "luban.ci/lane": lane}
     # Labelling the same head again (or a redelivery) builds nothing twice.

@@ -115,6 +115,7 @@ def test_push_to_main_builds_and_deploys_the_exact_commit(results: dict[str, dic
         "lane": h(f"{REPO_NAME}@refs/heads/main", 16),
         "app-path": ".",
         "image-repository": "quay.io/example/example-example-python",
+        "app-name": "example-example-python",
         "image-name": "quay.io/example/example-example-python",
         "gitops-path": "apps/example-example-python",
         "image-tag": A_SHA,
@@ -170,6 +171,7 @@ def test_pull_request_builds_go_to_the_pr_lane_without_deploy_parameters(results
         "lane": h(f"{REPO_NAME}@refs/pull/42/head", 16),
         "app-path": ".",
         "image-repository": "quay.io/example-pr/example-example-python",
+        "app-name": "example-example-python",
     }
 
 
@@ -204,6 +206,8 @@ def test_two_owners_with_the_same_repo_name_get_distinct_images_paths_and_lanes(
     assert params["OrgA"]["image-repository"] == "quay.io/example/orga-app"
     assert params["orgB"]["image-repository"] == "quay.io/example/orgb-app"
     assert params["OrgA"]["image-name"] == "quay.io/example/orga-app"
+    # The app's name, which its own registry robot is named after (argo_workflows_registry_robot_per_app).
+    assert (params["OrgA"]["app-name"], params["orgB"]["app-name"]) == ("orga-app", "orgb-app")
     assert params["OrgA"]["gitops-path"] == "apps/orga-app"
     assert params["orgB"]["gitops-path"] == "apps/orgb-app"
     assert params["OrgA"]["lane"] != params["orgB"]["lane"]
