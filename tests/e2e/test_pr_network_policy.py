@@ -145,9 +145,9 @@ def private_host():
         sh("ip", "route", "add", PRIVATE_ADDR + "/32", "dev", BRIDGE)
         server = subprocess.Popen([*inside, "python3", "-m", "http.server", str(PORT), "--bind", PRIVATE_ADDR,
                                    "--directory", www], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        e2e.wait("the private host's server", lambda: sh(*inside, "python3", "-c",
-                 "import socket; socket.create_connection(('%s', %d), 2)" % (PRIVATE_ADDR, PORT),
-                 check=False).returncode == 0, 20, 0.5)
+        probe = "import socket; socket.create_connection(('%s', %d), 2)" % (PRIVATE_ADDR, PORT)
+        e2e.wait("the private host's server",
+                 lambda: sh(*inside, "python3", "-c", probe, check=False).returncode == 0, 20, 0.5)
         yield PRIVATE_ADDR
     finally:
         if server is not None:

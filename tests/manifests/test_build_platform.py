@@ -254,4 +254,3 @@ def test_one_registry_robot_per_app_when_asked(tmp_path: Path) -> None:
         pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
         (build_step,) = [s for group in pipeline["steps"] for s in group if s["name"] == "build"]
         assert {"name": "registry-robot", "value": per_app} in build_step["arguments"]["parameters"]
-

@@ -33,6 +33,7 @@ def event_id(case: str) -> str:
     index = [d.name for d in DELIVERIES].index(case)
     return h("00000000-0000-4000-8000-%012d" % index, 8)
 
+
 DELIVERIES = [
     Delivery("push-main", "push", FIXTURES / "push-main.json"),
     Delivery("push-other-branch", "push", FIXTURES / "push-other-branch.json"),

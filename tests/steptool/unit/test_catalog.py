@@ -320,6 +320,10 @@ NOTICES_EXPECTED = {
         "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': 'main' "
         'was rewritten and no longer holds it, and it is neither an ancestor nor a descendant of the deployed '
         "'dddddddddddddddddddddddddddddddddddddddd'. What 'main' holds now deploys when it is built.",
+    'refuse_dropped':
+        "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': 'main' "
+        "was force-pushed after it was built and no longer holds it, though it descends from the deployed "
+        "'dddddddddddddddddddddddddddddddddddddddd'. What 'main' holds now deploys when it is built.",
     'refuse_stale':
         "Not deploying 'acme/shop' at 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' to '/mnt/x' on 'main': the deployment "
         "comes from 'refs/tags/v1', and 'main' no longer holds 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' at its tip (a "
@@ -369,7 +373,7 @@ OUTCOMES_EXPECTED = {
     'refuse_off_ref': 'not deployed: main was rewritten and no longer holds it',
     'deploy_order_unknown': 'not deployed: no common history with the deployed 1a2b3c4d5e6f within 5000 commits',
     'refuse_stale': 'not deployed: main has moved on from it',
-    'superseded': 'superseded by aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, which descends from this commit; not built to the end',
+    'superseded': 'superseded by aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, a newer commit of the same ref; not built to the end',
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -276,3 +277,24 @@ def test_checkout_over_a_real_ssh_remote_with_a_deploy_key(tmp_path: Path, git_s
     assert result.code == 0, result.err
     assert (tmp_path / "src" / "main.py").read_text() == "print(1)\n"
     assert "PRIVATE KEY" not in result.both
+
+
+@pytest.mark.parametrize("stderr, attempts", [
+    ("fatal: unable to access 'https://h/acme/shop.git/': The requested URL returned error: 403", 1),
+    ("remote: Permission to acme/shop.git denied to luban-bot.\nfatal: unable to access 'https://h/': "
+     "The requested URL returned error: 403", 1),
+    ("fatal: unable to access 'https://h/acme/shop.git/': The requested URL returned error: 404", 1),
+    ("fatal: unable to access 'https://h/acme/shop.git/': The requested URL returned error: 502", 5),
+])
+def test_http_refusals_are_final_and_server_errors_are_retried(stderr: str, attempts: int) -> None:
+    from luban_step import gitcmd
+
+    calls = []
+
+    class Refusing:
+        def run(self, args, action, check=True):
+            calls.append(args)
+            return subprocess.CompletedProcess(args, 128, "", stderr)
+
+    done = gitcmd.fetch(Refusing(), ["origin", "main"], "fetch", sleep=lambda _s: None)  # type: ignore[arg-type]
+    assert done.returncode == 128 and len(calls) == attempts

@@ -524,3 +524,19 @@ def test_a_replayed_delivery_of_an_older_commit_deploys_nothing_after_the_ttl(gi
     assert result.out.startswith("luban-step: Not deploying 'acme/shop' at '%s'" % shas[0])
     assert record(gitops)["sha"] == shas[2]
     assert (out / "outcome").read_text() == "not deployed: the deployed %s of main descends from it" % shas[2][:12]
+
+
+def test_a_late_run_of_a_descendant_force_pushed_away_is_refused(gitops, source, tmp_path: Path) -> None:
+    # v2 descends from the deployed v1 but main was force-pushed to another line: v2 is off the ref.
+    remote, shas = source
+    assert run_cli(*deploy_args(gitops, remote, shas[1], DIGEST_A)).code == 0
+    _force_push(remote, shas[1], {"app.py": "other line\n"}, 1_700_000_900)
+    out = tmp_path / "out"
+    result = run_cli(*deploy_args(gitops, remote, shas[2], DIGEST_B, "--outputs", str(out)))
+    assert result.code == 0, result.err
+    assert result.out == (
+        "luban-step: Not deploying 'acme/shop' at '%s' to '%s' on 'main': 'main' was force-pushed after it was "
+        "built and no longer holds it, though it descends from the deployed '%s'. What 'main' holds now deploys "
+        "when it is built.\n" % (shas[2], PATH, shas[1]))
+    assert record(gitops)["sha"] == shas[1]
+    assert (out / "outcome").read_text() == "not deployed: main was rewritten and no longer holds it"

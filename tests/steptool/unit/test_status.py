@@ -226,7 +226,7 @@ def test_a_superseded_run_posts_pending_superseded_never_failure(
     assert result.out == "luban-step: Set commit status pending for 'luban-ci/build' on 'acme/shop' at '%s'.\n" % SHA
     body = json.loads(fake.requests[0]["body"])
     assert (body["state"], body["description"]) == (
-        "pending", "superseded by 89e6c98d9288, which descends from this commit; not built to the end")
+        "pending", "superseded by 89e6c98d9288, a newer commit of the same ref; not built to the end")
 
 
 @pytest.mark.parametrize("annotations", [SUPERSEDED, "null", "{}", json.dumps({"other": "x"})])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TOKEN, commit, git, make_remote, run_cli
+from conftest import TOKEN, Remote, commit, git, make_remote, run_cli
 from fake_kube import FakeKube, make_tls, start
 
 LANE = "3f2a9c0d1e5b7a64"
@@ -303,13 +303,11 @@ def test_a_server_whose_certificate_the_ca_does_not_sign_is_never_trusted(kube, 
 
 
 def test_a_late_delivery_of_an_older_commit_stops_no_run_of_a_newer_one(kube, tls, tmp_path: Path) -> None:
-    # c4 descends from c3 (me) and arrived first; side is not in c3's history. (A run of c3 itself
-    # makes this run a duplicate: below.) Arrival order and commit dates (they run backwards here) decide nothing.
+    # c4 descends from c3 (me) and arrived first. (A run of c3 itself makes this run a duplicate:
+    # below.) Arrival order and commit dates (they run backwards here) decide nothing.
     fake = kube()
-    untouched = {
-        "a-descendant": fake.add("a-descendant", lane=LANE, created="2026-03-01T09:58:00Z", revision=MINE["c4"]),
-        "b-unrelated": fake.add("b-unrelated", lane=LANE, created="2026-03-01T09:59:00Z", revision=MINE["side"]),
-    }
+    untouched = {"a-descendant": fake.add("a-descendant", lane=LANE, created="2026-03-01T09:58:00Z",
+                                          revision=MINE["c4"])}
     before = json.loads(json.dumps(untouched))
     result = supersede(fake, service_account(tmp_path, tls[0]))
     assert result.code == 0, result.err
@@ -317,11 +315,20 @@ def test_a_late_delivery_of_an_older_commit_stops_no_run_of_a_newer_one(kube, tl
     assert result.err == (
         "luban-step: Not stopping 'a-descendant': its commit '{c4}' stays, as it descends from this commit; only "
         "runs of commits that '{c3}' descends from are stopped.\n"
-        "luban-step: Not stopping 'b-unrelated': its commit '{side}' stays, as it is not in this commit's history; "
-        "only runs of commits that '{c3}' descends from are stopped.\n"
     ).format(**MINE)
     assert [r["method"] for r in fake.requests] == ["GET"]
     assert {name: fake.workflows[name] for name in untouched} == before
+
+
+def test_a_run_of_a_commit_the_ref_no_longer_holds_is_stopped(kube, tls, tmp_path: Path) -> None:
+    # side ran in this lane, so main held it once; main holds c3 (me) now and not side: its history
+    # was replaced, and side's run would build what main no longer is.
+    fake = kube()
+    fake.add("b-unrelated", lane=LANE, created="2026-03-01T09:59:00Z", revision=MINE["side"])
+    result = supersede(fake, service_account(tmp_path, tls[0]))
+    assert result.code == 0, result.err
+    assert result.out == "luban-step: Stopped 1 older run(s) of lane '%s'.\n" % LANE
+    assert fake.workflows["b-unrelated"]["spec"]["shutdown"] == "Stop"
 
 
 def test_an_older_commit_behind_the_first_fetch_depth_is_still_stopped(kube, tls, tmp_path: Path) -> None:
@@ -356,8 +363,8 @@ def test_a_history_that_cannot_be_read_stops_nothing(kube, tls, tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("phase", "completed"), [("Running", False), ("Pending", False), ("Succeeded", True)])
-def test_a_second_delivery_of_a_commit_running_or_built_is_a_duplicate(kube, tls, tmp_path: Path, phase: str,
-                                                                        completed: bool) -> None:
+def test_a_second_delivery_of_a_commit_running_or_built_is_a_duplicate(
+        kube, tls, tmp_path: Path, phase: str, completed: bool) -> None:
     fake = kube()
     original = fake.add("original", lane=LANE, created="2026-03-01T09:59:00Z", revision=MINE["c3"], phase=phase,
                         completed=completed)
@@ -391,3 +398,37 @@ def test_a_redelivery_of_a_run_that_failed_or_was_stopped_runs_again(kube, tls, 
     assert result.out == "luban-step: No older run of lane '%s' is running; nothing to stop.\n" % LANE
     assert (outputs / "result").read_text() == "run"
     assert "annotations" not in fake.workflows[ME]["metadata"]
+
+
+def _force_pushed(tmp_path: Path) -> tuple[Remote, str, str, str]:
+    """main: base -> dropped, then force-pushed to base -> current. Returns (remote, base, dropped, current)."""
+    remote = make_remote(tmp_path, "forced")
+    base = commit(remote.work, {"a": "0"}, "base", 1_000_000_000)
+    dropped = commit(remote.work, {"a": "dropped"}, "dropped", 1_000_000_100)
+    remote.push()
+    git(remote.work, "checkout", "-q", "-B", "main", base)
+    current = commit(remote.work, {"a": "current"}, "current", 1_000_000_050)
+    git(remote.work, "push", "-q", "--force", "origin", "HEAD:refs/heads/main")
+    return remote, base, dropped, current
+
+
+def test_after_a_force_push_the_new_tip_stops_the_run_of_the_commit_pushed_away(kube, tls, tmp_path: Path) -> None:
+    remote, _base, dropped, current = _force_pushed(tmp_path)
+    fake = kube()
+    fake.add("dropped", lane=LANE, created="2026-03-01T09:00:00Z", revision=dropped)
+    result = supersede(fake, service_account(tmp_path, tls[0]), revision=current, source_url=remote.url)
+    assert result.code == 0, result.err
+    assert fake.workflows["dropped"]["spec"]["shutdown"] == "Stop"
+
+
+def test_a_run_of_a_commit_pushed_away_stops_nothing(kube, tls, tmp_path: Path) -> None:
+    # Its commit descends from the older run's, but the ref no longer holds it: the run of what the
+    # ref holds now decides (and its deploy refuses: refuse_dropped).
+    remote, base, dropped, _current = _force_pushed(tmp_path)
+    fake = kube()
+    fake.add("base", lane=LANE, created="2026-03-01T09:00:00Z", revision=base)
+    result = supersede(fake, service_account(tmp_path, tls[0]), revision=dropped, source_url=remote.url)
+    assert result.code == 0, result.err
+    assert "shutdown" not in fake.workflows["base"]["spec"]
+    assert ("Not stopping 'base': its commit '%s' stays, as this commit is no longer on the ref (the run of what "
+            "it holds now stops it)" % base) in result.err

@@ -158,6 +158,9 @@ def deploy(request: DeployRequest, *, log: Log = lambda line: None,
             if order.verdict == "off-ref":
                 _report(request, "refused", outcome("refuse_off_ref", **short))
                 return notice("refuse_off_ref", **refusal)
+            if order.verdict == "dropped":
+                _report(request, "refused", outcome("refuse_off_ref", **short))
+                return notice("refuse_dropped", **refusal)
             if order.verdict == "stale" and recorded is not None:
                 _report(request, "refused", outcome("refuse_stale", ref=ref))
                 return notice("refuse_stale", **refusal, other=recorded.ref)

@@ -409,6 +409,11 @@ NOTICES: dict[str, Entry] = with_fields(FIELDS, {
         "and no longer holds it, and it is neither an ancestor nor a descendant of the deployed "
         "{deployed}. What {ref} holds now deploys when it is built."
     ),
+    "refuse_dropped": Entry(
+        "Not deploying {repo} at {sha} to {path} on {branch}: {ref} was force-pushed after it was built "
+        "and no longer holds it, though it descends from the deployed {deployed}. What {ref} holds now "
+        "deploys when it is built."
+    ),
     "refuse_stale": Entry(
         "Not deploying {repo} at {sha} to {path} on {branch}: the deployment comes from {other}, and "
         "{ref} no longer holds {sha} at its tip (a late or replayed delivery). Another ref takes a deployment "
@@ -460,7 +465,7 @@ OUTCOMES: dict[str, Entry] = with_fields(Fields(limit=80, quote=False), {
     "refuse_off_ref": Entry("not deployed: {ref} was rewritten and no longer holds it"),
     "deploy_order_unknown": Entry("not deployed: no common history with the deployed {deployed} within {limit} commits"),
     "refuse_stale": Entry("not deployed: {ref} has moved on from it"),
-    "superseded": Entry("superseded by {sha}, which descends from this commit; not built to the end"),
+    "superseded": Entry("superseded by {sha}, a newer commit of the same ref; not built to the end"),
 })
 
 

@@ -19,7 +19,9 @@ FETCH_ATTEMPTS = 5  # waits 1, 2, 4, 8 s: a flaky network, a busy server, GitHub
 # What retrying cannot change: credentials refused, an unknown host key, no such repository.
 _PERMANENT = re.compile(r"authentication failed|could not read (?:username|password)|permission denied|"
                         r"host key verification failed|repository not found|does not appear to be a git "
-                        r"repository|not allowed|invalid username or password|HTTP 40[134]", re.I)
+                        r"repository|not allowed|invalid username or password|"
+                        # git's own words for an HTTP refusal; GitHub's 403 text names a permission.
+                        r"returned error: 40[134]|permission to \S+ denied", re.I)
 
 # Variables from the caller's environment that would redirect git away from what we ask.
 _DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS",

@@ -137,7 +137,8 @@ class SourceHistory:
     def order(self, new: str, deployed: str) -> Order:
         """Where ``new`` stands against ``deployed`` in the history of the ref.
 
-        forward: ``deployed`` is an ancestor of ``new``. backwards: the reverse, while the ref
+        forward: ``deployed`` is an ancestor of ``new`` and the ref holds ``new``. dropped: the same,
+        but the ref no longer holds ``new`` (force-pushed away after it was built). backwards: the reverse, while the ref
         still holds ``deployed``. When the ref no longer holds ``deployed`` (a force push) and does
         hold ``new``, the ref's history was rewritten and ``new`` is what it says now: rewritten.
         Neither related and ``new`` not on the ref: off-ref. Unanswered within the limit: unknown.
@@ -150,6 +151,8 @@ class SourceHistory:
         for depth in depths:
             self._deepen(depth, new, deployed)
             if self._contains(new, deployed):
+                if self._tip is not None and self._contains(self._tip, new) is False:
+                    return Order("dropped", "the ref no longer holds it")
                 return Order("forward")
             back = self._contains(deployed, new)
             new_on_tip = self._contains(self._tip, new)

@@ -47,7 +47,8 @@ SUPERSEDED_BY_REVISION = "luban.ci/superseded-by-revision"
 DUPLICATE_OF = "luban.ci/duplicate-of"
 FINISHED = frozenset({"Succeeded", "Failed", "Error"})
 PAGE = 100
-_WHY = {"backwards": "it descends from this commit", "rewritten": "it is not in this commit's history",
+_WHY = {"backwards": "it descends from this commit",
+        "dropped": "this commit is no longer on the ref (the run of what it holds now stops it)",
         "off-ref": "it is not in this commit's history",
         "unknown": "the histories do not meet within the history limit"}
 
@@ -130,8 +131,9 @@ def _source_ancestry(request: SupersedeRequest, scratch: Path, ref: str, log: Lo
 
     def ancestry(mine: str, theirs: str) -> Order:
         if "history" not in state:
-            (scratch / "source").mkdir()
-            (scratch / "auth").mkdir()
+            # exist_ok: a first attempt may have failed after making them (credentials refused).
+            (scratch / "source").mkdir(exist_ok=True)
+            (scratch / "auth").mkdir(exist_ok=True)
             auth = git_auth(url, request.source_credentials_dir, scratch / "auth")
             state["history"] = SourceHistory(Git(scratch / "source", git_env(auth.env, url.scheme),
                                                  auth.check_refused),
@@ -195,7 +197,9 @@ def supersede(request: SupersedeRequest, *, env: Mapping[str, str] | None = None
                 log(notice("not_superseding", name=run.name, theirs=run.revision, sha=revision,
                            why="its history could not be read: " + exc.message))
                 continue
-            if verdict.verdict != "forward":
+            # forward: theirs is in this commit's history. rewritten: the ref was force-pushed, holds
+            # this commit and no longer theirs, which would otherwise still build and deploy.
+            if verdict.verdict not in ("forward", "rewritten"):
                 log(notice("not_superseding", name=run.name, theirs=run.revision, sha=revision,
                            why=_WHY.get(verdict.verdict, _WHY["unknown"])))
                 continue
