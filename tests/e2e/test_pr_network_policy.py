@@ -219,8 +219,10 @@ def test_the_pr_lane_policy_keeps_pr_pods_off_other_namespaces_and_private_hosts
 
     seen.update({("pr", what): probes.http(ns, pods["pr"], url) for what, url in targets.items()})
     seen[("twin", "the PR pod (ingress)")] = probes.http(ns, pods["twin"], "http://%s:8080/" % pr_ip)
-    # What the policy allows still works: DNS (CoreDNS pods in kube-system) and the API server
-    # (its Service address; any answer, even HTTP 400 to plain HTTP, is a connection).
+    # What the policy allows still works: DNS (CoreDNS pods in kube-system: a real check, the
+    # policy must allow it) and the API server (its Service address; any answer, even HTTP 400 to
+    # plain HTTP, is a connection). The API server check is a smoke check only: it listens on the
+    # node, and NetworkPolicy never filters a pod's traffic with its own node.
     seen[("pr", "DNS")] = probes.dns(ns, pods["pr"])
     seen[("pr", "the API server")] = probes.http(ns, pods["pr"], "http://%s:443/" % API_VIP)
 
