@@ -1,4 +1,4 @@
-"""Scenarios 3-6 and 8: a broken commit fails visibly and deploys nothing, pull requests build without
+"""Scenarios 3-6 and 9: a broken commit fails visibly and deploys nothing, pull requests build without
 deploying, deliveries are idempotent and authenticated (a redelivery of a failed run builds again),
 a descendant push supersedes an older run, and a late replay of an older commit stops and deploys
 nothing."""
