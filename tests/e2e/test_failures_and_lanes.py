@@ -79,6 +79,40 @@ def test_a_pull_request_builds_to_the_pr_repository_and_never_deploys(env) -> No
     assert contexts == {"luban-ci/pr"}
 
 
+def test_a_fork_pull_request_builds_only_the_head_a_maintainer_labelled(env) -> None:
+    """Scenario 4b (issue 10 item 2): a pull request from a fork builds nothing on opened; the
+    labeled delivery of argo_events_fork_pr_label builds that delivery's head commit in the PR lane."""
+    scenario.ensure_gitops(env, APP)
+    gitops_before = env.git.tip(e2e.GITOPS)
+    full_name = "%s/%s" % (e2e.OWNER, APP)
+    work = env.git.work_copy(full_name, env.work / "fork-src")
+    base = env.git.tip(full_name)
+    work.copy_tree(EXAMPLE)
+    work.write(_marker_files("fork-" + uuid.uuid4().hex[:8]))
+    work.commit("scenario 4b pull request from a fork")
+    number = 1000 + uuid.uuid4().int % 9000
+    # GitHub keeps a fork's head in the base repository as refs/pull/N/head; checkout fetches it there.
+    e2e._git(work.path, "push", "-q", "origin", "HEAD:refs/pull/%d/head" % number, env=work.env)
+    head = work.head()
+    opened = e2e.pull_request_payload(env.git, full_name, number, "patch-1", head, base)
+    e2e._repository(opened["pull_request"]["head"]["repo"], env.git, "contributor/" + APP)  # the fork
+    assert env.webhook.post(e2e.delivery("pull_request", opened, env.secret)).status == 200
+    time.sleep(15)  # what the Sensor would have done by now, it has done
+    assert e2e.workflows_for(env.kube, head["sha"]) == []
+
+    labeled = dict(opened, action="labeled",
+                   label={"name": "luban-ci/approved", "color": "0e8a16", "default": False})
+    assert env.webhook.post(e2e.delivery("pull_request", labeled, env.secret)).status == 200
+    wf = scenario.find_workflow(env, head["sha"], kind="pr")
+    assert wf["spec"]["workflowTemplateRef"]["name"] == "luban-ci-pr"
+    params = {p["name"]: p["value"] for p in wf["spec"]["arguments"]["parameters"]}
+    assert (params["repo"], params["ref"]) == (full_name, "refs/pull/%d/head" % number), params
+    wf = e2e.wait_workflow_done(env.kube, wf["metadata"]["name"])
+    assert wf["status"]["phase"] == "Succeeded", e2e.pod_logs(env.kube, wf)[-6000:]
+    assert scenario.output_parameter(wf, "digest", "image").startswith("10.213.0.1:5001/luban-pr/e2e-web-flask@")
+    assert env.git.tip(e2e.GITOPS) == gitops_before
+
+
 def test_a_redelivery_builds_nothing_twice_and_bad_signatures_none(env) -> None:
     scenario.ensure_gitops(env, APP)
     full_name = "%s/%s" % (e2e.OWNER, APP)
