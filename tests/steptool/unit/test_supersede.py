@@ -382,6 +382,23 @@ def test_a_second_delivery_of_a_commit_running_or_built_is_a_duplicate(
     assert [(r["method"], r["path"]) for r in fake.requests] == [("GET", LIST_PATH), ("PATCH", LIST_PATH + "/" + ME)]
 
 
+@pytest.mark.parametrize(("other", "duplicate"), [("a-sorts-first", True), ("z-sorts-last", False)])
+def test_of_two_runs_of_one_commit_created_in_the_same_second_the_first_by_name_builds(
+        kube, tls, tmp_path: Path, other: str, duplicate: bool) -> None:
+    # Creation times have whole seconds: a redelivery can share its original's second. Exactly one
+    # of the two builds, whichever of them runs this step first.
+    fake = kube()
+    fake.add(other, lane=LANE, created=CREATED, revision=MINE["c3"], phase="Running")
+    fake.add(ME, lane=LANE, created=CREATED, revision=MINE["c3"])
+    outputs = tmp_path / "outputs"
+    result = supersede(fake, service_account(tmp_path, tls[0]), "--outputs", str(outputs))
+    assert (result.code, result.err) == (0, "")
+    assert (outputs / "result").read_text() == ("duplicate" if duplicate else "run")
+    assert fake.workflows[ME]["metadata"].get("annotations") == (
+        {"luban.ci/duplicate-of": other} if duplicate else None)
+    assert "shutdown" not in fake.workflows[other]["spec"]
+
+
 @pytest.mark.parametrize(("phase", "shutdown", "annotations"), [
     ("Failed", None, None), ("Error", None, None), ("Running", "Stop", None),
     ("Succeeded", None, {"luban.ci/duplicate-of": "first"})])

@@ -17,7 +17,8 @@ source repository (luban_step.history: ancestry, never commit dates or arrival o
 * anything else (a descendant delivered late, an unrelated commit, an order the history cannot
   give) is left alone: the lane's mutex serialises the runs and deploy never moves backwards.
 
-A run created later than (or in the same second as) this one is never stopped. Listing needs
+A run created later than (or in the same second as) this one is never stopped. Of two runs of
+the same commit created in the same second, the one whose name sorts first is the original. Listing needs
 ``list``, stopping and marking ``patch`` on workflows in the namespace (Role luban-ci-supersede).
 """
 
@@ -173,9 +174,12 @@ def supersede(request: SupersedeRequest, *, env: Mapping[str, str] | None = None
                 break
             query = {**query, "continue": token}
         older = sorted((r for r in runs if r.created < mine), key=lambda r: (r.created, r.name))
+        # Creation times have whole seconds. Two runs of one commit created in the same second see
+        # each other; the one whose name sorts first is the original, so exactly one of them builds.
+        first = sorted((r for r in runs if (r.created, r.name) < (mine, me)), key=lambda r: (r.created, r.name))
 
         # The same commit, still running or built: this delivery adds nothing.
-        original = next((r for r in older if r.revision == revision and not r.duplicate
+        original = next((r for r in first if r.revision == revision and not r.duplicate
                          and ((not r.finished and not r.stopping) or r.phase == "Succeeded")), None)
         if original is not None:
             client.call("PATCH", "%s/%s" % (path, quote(me, safe="")), verb="patch",
