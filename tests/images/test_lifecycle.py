@@ -162,15 +162,18 @@ def private_registry(tools, tmp_path):
 
 # Request kinds (tests/support/flaky_registry.py) whose first occurrence the registry fails with 503.
 _RETRIED = frozenset({"GET manifest", "HEAD manifest", "HEAD blob", "PATCH upload", "PUT upload", "PUT manifest"})
+# What the build template runs analyze through: the access check, which the lifecycle's registry
+# client does not retry, runs again on a passing fault.
+ANALYZE_SH = (REPO / "roles" / "argo_workflows" / "files" / "analyze.sh").read_text()
+ANALYZE_AGAIN = ("luban-ci: the registry access check failed on a fault that passes (above); analyze runs again in "
+                 "2 s (attempt 2 of 4).")
 
 
 @pytest.mark.parametrize("fail", [
     pytest.param(_RETRIED, id="reads-and-writes"),
-    # analyze checks it may push by starting an upload (POST), and that check is not retried: one
-    # 503 there fails the build. Strict: this fails the suite once the lifecycle retries it.
-    pytest.param(frozenset({"POST upload"}), id="write-access-check",
-                 marks=pytest.mark.xfail(strict=True, reason="the analyzer's registry write-access check is not "
-                                         "retried on a 5xx (lifecycle 0.21)")),
+    # analyze checks it may push by starting an upload (POST); the lifecycle does not retry that
+    # check, analyze.sh does.
+    pytest.param(frozenset({"POST upload"}), id="write-access-check"),
 ])
 def test_cluster_path_lifecycle_phases_without_docker_socket(builder, engine, container, tools, private_registry,
                                                              tmp_path, fail):
@@ -180,17 +183,36 @@ def test_cluster_path_lifecycle_phases_without_docker_socket(builder, engine, co
     export only, pushing to a registry that requires them. detect and build, where the app's build
     code runs, must succeed without them. The registry also fails the first request of each kind in
     ``fail`` with 503 (a registry under load): the lifecycle's registry client retries inside the
-    phase, the whole blob upload or the manifest write included, so the build does not fail
-    (issue 10 item 10)."""
+    phase, the whole blob upload or the manifest write included, and analyze.sh the access check,
+    so the build does not fail (issue 10 item 10)."""
     upstream, (user, password) = private_registry
     flaky = FlakyRegistry(upstream, set(fail))
     with flaky:
-        _run_phases_through(flaky.address, user, password, builder, engine, container, tools, tmp_path)
+        logs = _run_phases_through(flaky.address, user, password, builder, engine, container, tools, tmp_path)
     seen = [what for what, status in flaky.events if status == 503]
     assert set(seen) == set(fail), flaky.events  # every kind was refused once ...
     for what in seen:  # ... then asked again and answered
         after = flaky.events[flaky.events.index((what, 503)) + 1:]
         assert any(w == what and status < 500 for w, status in after), (what, flaky.events)
+    assert (ANALYZE_AGAIN in logs["analyzer"]) is ("POST upload" in fail), logs["analyzer"]
+
+
+def test_analyze_does_not_retry_a_refused_login(builder, engine, tools, private_registry, tmp_path):
+    """A wrong credential is no passing fault: analyze fails at once, with the lifecycle's reason."""
+    upstream, (user, _password) = private_registry
+    with pytest.raises(PhaseFailed) as failed:
+        _run_phases_through(upstream, user, "wrong", builder, engine, None, tools, tmp_path)
+    phase, logs = failed.value.phase, failed.value.logs
+    assert phase == "analyzer", logs
+    assert "failed to ensure registry read access to %s/" % upstream in logs
+    assert "401 Unauthorized" in logs
+    assert "analyze runs again" not in logs
+
+
+class PhaseFailed(AssertionError):
+    def __init__(self, phase: str, logs: str) -> None:
+        super().__init__("%s failed:\n%s" % (phase, logs[-4000:]))
+        self.phase, self.logs = phase, logs
 
 
 def _run_phases_through(registry, user, password, builder, engine, container, tools, tmp_path):
@@ -224,6 +246,7 @@ def _run_phases_through(registry, user, password, builder, engine, container, to
               ("restorer", ["-layers", "/layers", *ids], True),
               ("builder", app_code, False),
               ("exporter", ["-app", "/workspace", "-layers", "/layers", *ids, target], True)]
+    logs_of = {}
     for phase, args, credentialed in phases:
         volumes = {str(app): {"bind": "/workspace", "mode": "ro"}, str(layers): {"bind": "/layers", "mode": "rw"}}
         environment = {"CNB_PLATFORM_API": "0.14"}
@@ -233,8 +256,11 @@ def _run_phases_through(registry, user, password, builder, engine, container, to
         else:
             volumes[str(platform)] = {"bind": "/platform", "mode": "ro"}
             volumes[str(CACHE / "python-mirror")] = {"bind": "/luban/python-mirror", "mode": "ro"}
+        entrypoint = ["/cnb/lifecycle/" + phase]
+        if phase == "analyzer":
+            entrypoint = ["/bin/sh", "-c", ANALYZE_SH, "analyze", *entrypoint]
         ctr = engine.containers.run(
-            builder["image"], entrypoint=["/cnb/lifecycle/" + phase], command=["-log-level", "info", *args],
+            builder["image"], entrypoint=entrypoint, command=["-log-level", "info", *args],
             user=f"{builder['uid']}:{builder['gid']}", environment=environment, volumes=volumes,
             network_mode="host", detach=True,
         )
@@ -242,7 +268,9 @@ def _run_phases_through(registry, user, password, builder, engine, container, to
         logs = ctr.logs().decode()
         mounts = [m["Destination"] for m in ctr.attrs["Mounts"]]
         ctr.remove()
-        assert code == 0, (phase, logs[-4000:])
+        logs_of[phase] = logs
+        if code != 0:
+            raise PhaseFailed(phase, logs)
         assert "/var/run/docker.sock" not in mounts
         assert ("/docker-config" in mounts) is credentialed
     # Move the image to the open registry with the same credentials, then run it.
@@ -251,6 +279,7 @@ def _run_phases_through(registry, user, password, builder, engine, container, to
     c, url = container(local)
     assert http_get(url)["app"] == "web-flask"
     assert c.attrs["Config"]["User"].split(":")[0] != builder["uid"]
+    return logs_of
 
 
 def test_cluster_layout_from_detect_builds_as_pack_would(builder, engine, container, tools, tmp_path):

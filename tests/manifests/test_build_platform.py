@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Doc, by_kind, load_docs, one, render, run_validate
+from conftest import ANALYZE, REPO, Doc, by_kind, load_docs, one, render, run_validate
 
 BINDINGS = {
     "argo_workflows_build_bindings": [
@@ -58,7 +58,7 @@ def test_the_lifecycle_runs_as_five_phases_in_order(docs: list[Doc]) -> None:
     assert {name: c.get("dependencies") for name, c in containers.items()} == {
         "analyze": None, "detect": ["analyze"], "restore": ["detect"], "build": ["restore"], "export": ["build"]}
     assert {name: c["command"] for name, c in containers.items()} == {
-        "analyze": ["/cnb/lifecycle/analyzer"], "detect": ["/cnb/lifecycle/detector"],
+        "analyze": ANALYZE, "detect": ["/cnb/lifecycle/detector"],
         "restore": ["/cnb/lifecycle/restorer"], "build": ["/cnb/lifecycle/builder"],
         "export": ["/cnb/lifecycle/exporter"]}
     assert {c["image"] for c in containers.values()} == {"{{inputs.parameters.builder}}"}

@@ -26,7 +26,7 @@ def test_pack_engine_is_opt_in_and_marked_privileged(docs, variant_manifests: Pa
     default_build = one(docs, "WorkflowTemplate", "luban-build-python").body
     assert "annotations" not in default_build["metadata"]
     (build,) = default_build["spec"]["templates"]
-    assert [c["command"][0] for c in build["containerSet"]["containers"]] == [
+    assert [c["command"][-1] for c in build["containerSet"]["containers"]] == [
         "/cnb/lifecycle/analyzer", "/cnb/lifecycle/detector", "/cnb/lifecycle/restorer", "/cnb/lifecycle/builder",
         "/cnb/lifecycle/exporter"]
 
