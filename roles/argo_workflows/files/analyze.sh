@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # luban-ci: the lifecycle's analyzer, run again when its registry access check met a passing fault.
 # The lifecycle retries every registry request it makes with backoff except that check (lifecycle
 # 0.21: it starts an upload to prove it may push), so one 5xx there would fail the build. Run as
