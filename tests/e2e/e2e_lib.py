@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -139,9 +140,12 @@ class GitServer:
         _git(dest, "checkout", "-q", "-B", "main", env=env)
         return WorkCopy(self, full_name, dest, env)
 
+    def git(self, full_name: str, *args: str) -> str:
+        """Run git in the server's bare repository of full_name (reads: log, show, rev-parse)."""
+        return _git(self.root / (full_name + ".git"), *args)
+
     def show(self, full_name: str, rev: str, path: str) -> str:
-        bare = self.root / (full_name + ".git")
-        return _git(bare, "show", "%s:%s" % (rev, path))
+        return self.git(full_name, "show", "%s:%s" % (rev, path))
 
     def log(self, full_name: str, rev: str = "main", count: int = 20) -> list[dict[str, str]]:
         bare = self.root / (full_name + ".git")
@@ -183,6 +187,10 @@ class WorkCopy:
         _git(self.path, "push", "-q", *(["--force"] if force else []), "origin", "HEAD:refs/heads/" + branch, env=self.env)
         return before
 
+    def push_ref(self, ref: str) -> None:
+        """Push HEAD to a full ref that is no branch: a tag, or GitHub's refs/pull/N/head of a fork."""
+        _git(self.path, "push", "-q", "origin", "HEAD:" + ref, env=self.env)
+
     def head(self) -> dict[str, str]:
         sha, subject, stamp, author = _git(self.path, "log", "-1", "--format=%H%x00%s%x00%cI%x00%an").strip().split("\0")
         return {"sha": sha, "message": subject, "timestamp": stamp, "author": author}
@@ -212,14 +220,16 @@ def push_payload(git: GitServer, full_name: str, ref: str, before: str, head: di
 
 
 def pull_request_payload(git: GitServer, full_name: str, number: int, head_ref: str, head: dict[str, str],
-                         base_sha: str, action: str = "opened") -> dict:
+                         base_sha: str, action: str = "opened", head_repo: str | None = None) -> dict:
+    """A pull_request delivery; head_repo names the fork the head comes from (default: full_name)."""
     payload = copy.deepcopy(json.loads((FIXTURES / "pull-request-opened.json").read_text()))
     _repository(payload["repository"], git, full_name)
     payload["action"], payload["number"] = action, number
     pr = payload["pull_request"]
     pr["number"] = number
-    pr["head"].update(ref=head_ref, sha=head["sha"], label="%s:%s" % (OWNER, head_ref))
-    _repository(pr["head"]["repo"], git, full_name)
+    head_repo = head_repo or full_name
+    pr["head"].update(ref=head_ref, sha=head["sha"], label="%s:%s" % (head_repo.split("/")[0], head_ref))
+    _repository(pr["head"]["repo"], git, head_repo)
     pr["base"].update(ref="main", sha=base_sha)
     _repository(pr["base"]["repo"], git, full_name)
     return payload
@@ -341,11 +351,11 @@ def stage_times(wf: dict) -> dict[str, float]:
         if node.get("type") != "Pod" or not node.get("finishedAt"):
             continue
         name = node.get("displayName", node["name"]).split("(")[0]
-        times[name] = _ts(node["finishedAt"]) - _ts(node["startedAt"])
+        times[name] = timestamp(node["finishedAt"]) - timestamp(node["startedAt"])
     return times
 
 
-def _ts(stamp: str) -> float:
+def timestamp(stamp: str) -> float:
     return float(calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")))
 
 
@@ -481,6 +491,20 @@ def image_blobs(env: dict[str, str], image: str) -> list[bytes]:
         blob = _registry(env, host, "/v2/%s/blobs/%s" % (path, layer["digest"]), "*/*", raw=True)
         blobs.append(gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob)
     return blobs
+
+
+MANIFESTS = "application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json"
+
+
+def manifest_digest(env: dict[str, str], repository: str, tag: str) -> str | None:
+    """The digest repository:tag names in the e2e registry now; None when the tag does not exist."""
+    try:
+        manifest = _registry(env, env["E2E_REGISTRY"], "/v2/%s/manifests/%s" % (repository, tag), MANIFESTS, raw=True)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise
+    return "sha256:" + hashlib.sha256(manifest).hexdigest()
 
 
 def _registry(env: dict[str, str], host: str, path: str, accept: str, raw: bool = False):

@@ -180,14 +180,14 @@ def deploy(env: Env, app: str, tree: Path | None = None, files: dict[str, str] |
 def latency(wf: dict, delivered: float, answered: float) -> dict[str, float]:
     """Webhook to answering pod, split the way the bench reports it (seconds, 1 s resolution
     where Kubernetes timestamps are involved)."""
-    created = e2e._ts(wf["metadata"]["creationTimestamp"])
+    created = e2e.timestamp(wf["metadata"]["creationTimestamp"])
     steps = {}
     for node in wf["status"]["nodes"].values():
         if node.get("type") == "Pod" and node.get("finishedAt"):
             name = node.get("displayName", "").split("(")[0]
-            steps.setdefault(name, (e2e._ts(node["startedAt"]), e2e._ts(node["finishedAt"])))
+            steps.setdefault(name, (e2e.timestamp(node["startedAt"]), e2e.timestamp(node["finishedAt"])))
     first_start = min(start for start, _end in steps.values())
-    deploy_end = steps.get("deploy", (0.0, e2e._ts(wf["status"]["finishedAt"])))[1]
+    deploy_end = steps.get("deploy", (0.0, e2e.timestamp(wf["status"]["finishedAt"])))[1]
     split = {"sensor": created - delivered, "scheduling": first_start - created}
     for name in ("supersede", "checkout", "detect", "build", "digest", "deploy"):
         if name in steps:

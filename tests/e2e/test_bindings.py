@@ -33,4 +33,4 @@ def test_build_env_and_bindings_are_honoured_and_no_credential_leaks(env) -> Non
     assert password not in result.logs
     workflow = env.kube.run("-n", e2e.NAMESPACE, "get", "workflow", result.workflow, "-o", "json")
     assert password not in workflow
-    assert password not in e2e._git(env.git.root / (e2e.GITOPS + ".git"), "log", "-p", "--all")
+    assert password not in env.git.git(e2e.GITOPS, "log", "-p", "--all")

@@ -92,10 +92,10 @@ def test_a_fork_pull_request_builds_only_the_head_a_maintainer_labelled(env) -> 
     work.commit("scenario 4b pull request from a fork")
     number = 1000 + uuid.uuid4().int % 9000
     # GitHub keeps a fork's head in the base repository as refs/pull/N/head; checkout fetches it there.
-    e2e._git(work.path, "push", "-q", "origin", "HEAD:refs/pull/%d/head" % number, env=work.env)
+    work.push_ref("refs/pull/%d/head" % number)
     head = work.head()
-    opened = e2e.pull_request_payload(env.git, full_name, number, "patch-1", head, base)
-    e2e._repository(opened["pull_request"]["head"]["repo"], env.git, "contributor/" + APP)  # the fork
+    opened = e2e.pull_request_payload(env.git, full_name, number, "patch-1", head, base,
+                                      head_repo="contributor/" + APP)  # the fork
     assert env.webhook.post(e2e.delivery("pull_request", opened, env.secret)).status == 200
     time.sleep(15)  # what the Sensor would have done by now, it has done
     assert e2e.workflows_for(env.kube, head["sha"]) == []

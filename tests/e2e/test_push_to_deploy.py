@@ -32,7 +32,7 @@ def test_push_builds_deploys_and_the_pod_answers_with_the_pushed_content(env, tm
     # The GitOps commit pins exactly that digest, with the source recorded in its trailers.
     kustomization = env.git.show(e2e.GITOPS, result.gitops_commit, "apps/e2e-web-flask/kustomization.yaml")
     assert result.image.split("@")[1] in kustomization
-    message = e2e._git(env.git.root / (e2e.GITOPS + ".git"), "log", "-1", "--format=%B", result.gitops_commit)
+    message = env.git.git(e2e.GITOPS, "log", "-1", "--format=%B", result.gitops_commit)
     assert "Luban-Source-Sha: " + push.sha in message
 
     # The app's pod answers with the pushed commit's content, as a non-root user.

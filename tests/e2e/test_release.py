@@ -5,9 +5,7 @@ commit can never roll the branch's deployment back (issue 10 item 11)."""
 
 from __future__ import annotations
 
-import hashlib
 import random
-import urllib.error
 from pathlib import Path
 
 import e2e_lib as e2e
@@ -16,19 +14,6 @@ import scenario
 ROOT = Path(__file__).resolve().parents[2]
 APP = "web-flask"
 REPOSITORY = "luban/e2e-" + APP
-MANIFESTS = "application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json"
-
-
-def _digest(env, tag: str) -> str | None:
-    """The digest REPOSITORY:tag names in the registry now; None when the tag does not exist."""
-    try:
-        manifest = e2e._registry(env.services, env.services["E2E_REGISTRY"],
-                                 "/v2/%s/manifests/%s" % (REPOSITORY, tag), MANIFESTS, raw=True)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return None
-        raise
-    return "sha256:" + hashlib.sha256(manifest).hexdigest()
 
 
 def test_a_release_tag_publishes_its_own_tag_and_deploys_nothing(env) -> None:
@@ -38,9 +23,9 @@ def test_a_release_tag_publishes_its_own_tag_and_deploys_nothing(env) -> None:
     work.copy_tree(ROOT / "examples" / APP)
     work.commit("scenario 10 release")
     tag = "v0.%d.%d" % (random.randrange(1, 10**6), random.randrange(10**6))  # a new release each run
-    e2e._git(work.path, "push", "-q", "origin", "HEAD:refs/tags/" + tag, env=work.env)  # the tag only
+    work.push_ref("refs/tags/" + tag)  # the tag only
     head = work.head()
-    latest = _digest(env, "latest")
+    latest = e2e.manifest_digest(env.services, REPOSITORY, "latest")
     gitops = env.git.tip(e2e.GITOPS)
 
     payload = e2e.push_payload(env.git, full_name, "refs/tags/" + tag, "0" * 40, head)
@@ -53,9 +38,10 @@ def test_a_release_tag_publishes_its_own_tag_and_deploys_nothing(env) -> None:
 
     image = scenario.output_parameter(wf, "digest", "image")
     assert image.startswith("%s/%s@sha256:" % (env.services["E2E_REGISTRY"], REPOSITORY)), image
-    assert _digest(env, tag) == image.partition("@")[2]
-    assert _digest(env, head["sha"]) is None  # a release never publishes REPO:<sha> either
-    assert _digest(env, "latest") == latest
+    assert e2e.manifest_digest(env.services, REPOSITORY, tag) == image.partition("@")[2]
+    # A release never publishes REPO:<sha> either.
+    assert e2e.manifest_digest(env.services, REPOSITORY, head["sha"]) is None
+    assert e2e.manifest_digest(env.services, REPOSITORY, "latest") == latest
     ran = {n.get("displayName") for n in wf["status"]["nodes"].values() if n.get("phase") != "Skipped"}
     assert "deploy" not in ran, ran
     assert env.git.tip(e2e.GITOPS) == gitops
