@@ -39,12 +39,14 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("LUBAN_CACHE", Path.home() / ".cache" / "luban-ci"))
 WORK = CACHE / "bench" / "work"
 REGISTRY = os.environ.get("LUBAN_REGISTRY", "127.0.0.1:5000")
-BUILDER = f"{REGISTRY}/luban/builder-python:latest"
 BUILD_IMAGE = f"{REGISTRY}/luban/stack-build:debian"
 RUN_IMAGE = f"{REGISTRY}/luban/stack-run:debian"
 # Both sides run on the bench's own copy of the run image (same digest as RUN_IMAGE), so the rebase
 # case can publish a patched run image under that name without touching the shared stack tag.
 BENCH_RUN_IMAGE = f"{REGISTRY}/bench/stack-run:debian"
+# luban-ci's side builds with a builder whose run image is BENCH_RUN_IMAGE (bench/builder.yml), so
+# `pack build` runs without --run-image, as build_app.yml runs it.
+BENCH_BUILDER = f"{REGISTRY}/bench/builder-python:latest"
 MIRROR = CACHE / "python-mirror"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 # One new dependency per deps-change run (small pure-Python distributions).
@@ -68,6 +70,7 @@ class Tools:
     crane: str
     buildx: str
     uv: str
+    cnb: str  # the folder of pack, crane and the lifecycle archive
 
 
 @dataclass
@@ -131,7 +134,17 @@ def find_tools() -> Tools:
     cnb, buildx = (sh([str(REPO / "scripts" / "gotool.sh"), name]).stdout.strip().splitlines()[-1]
                    for name in ("cnb", "buildx"))
     return Tools(pack=f"{cnb}/bin/pack", crane=f"{cnb}/bin/crane", buildx=f"{buildx}/bin/buildx",
-                 uv=shutil.which("uv") or "uv")
+                 uv=shutil.which("uv") or "uv", cnb=cnb)
+
+
+def bench_builder() -> None:
+    """BENCH_BUILDER, made by the builder role (bench/builder.yml) from the local builder's parts;
+    up to date in a second when nothing changed."""
+    labels = json.loads(sh([TOOLS.crane, "config", RUN_IMAGE]).stdout)["config"]["Labels"]
+    variables = {"bench_registry": REGISTRY, "bench_build_image": BUILD_IMAGE, "bench_run_image": BENCH_RUN_IMAGE,
+                 "bench_distro_name": labels["io.buildpacks.base.distro.name"],
+                 "bench_distro_version": labels["io.buildpacks.base.distro.version"], "bench_tools": TOOLS.cnb}
+    sh(["ansible-playbook", "-i", "inventories/local", "bench/builder.yml", "-e", json.dumps(variables)], cwd=REPO)
 
 
 def uv_binary(dest: Path) -> None:
@@ -225,10 +238,10 @@ def patch_run_image(index: int) -> None:
 def build_luban(app: Path, repository: str, *pack_args: str) -> Build:
     """One build through build_app.yml; the time is the pack step's own duration."""
     result_file = WORK / "luban-build.json"
-    extra = json.dumps({"app_image_pack_args": ["--verbose", "--run-image", BENCH_RUN_IMAGE, *pack_args]})
+    extra = json.dumps({"app_image_pack_args": ["--verbose", *pack_args]})
     argv = ["ansible-playbook", "-i", "inventories/local", "playbooks/build_app.yml", "-e", f"app={app}",
             "-e", f"app_image_repository={repository}", "-e", f"app_image_result_file={result_file}",
-            "-e", f"app_image_builder={BUILDER}", "-e", extra]
+            "-e", f"app_image_builder={BENCH_BUILDER}", "-e", extra]
     env = {**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
     start = time.monotonic()
     with MemoryProbe() as probe:
@@ -343,7 +356,8 @@ def run_app(name: str, runs: int, warmup: int, only: set[str] | None) -> dict:
     lu_ref, ba_ref = f"{lu_repo}:latest", f"{ba_repo}:latest"
     ba_args = ["--build-arg", f"PYTHON_VERSION={python}", "--build-arg", f"RUN_IMAGE={BENCH_RUN_IMAGE}",
                "--build-arg", f"APP_CMD={web_command(example)}"]
-    sh([TOOLS.crane, "copy", RUN_IMAGE, BENCH_RUN_IMAGE])
+    sh([TOOLS.crane, "copy", RUN_IMAGE, BENCH_RUN_IMAGE])  # unpatched again after an earlier app's rebase
+    bench_builder()
     say(f"examples/{name}: CPython {python}")
     total = runs + warmup
     luban, baseline = Side("luban"), Side("baseline")

@@ -9,7 +9,7 @@ buildpacks: venv ## package the Python (uv) buildpack into out/buildpacks/python
 
 .PHONY: python-mirror
 python-mirror: venv ## build the offline CPython mirror for uv from pyenv's CPythons and print its env
-	@source scripts/lib.sh && apt_install patchelf
+	@source scripts/lib.sh && apt_install patchelf binutils
 	@$(PYTHON) scripts/python_mirror.py --out $(PYTHON_MIRROR) --verify-with $(BIN)/uv
 
 .PHONY: test-buildpack-unit

@@ -17,8 +17,9 @@ binding as it is: the luban/python-uv buildpack then sets both uv settings itsel
 Each CPython (for example a pyenv build under ``~/.pyenv/versions``) is packed the way
 python-build-standalone packs one: ``python/bin`` and ``python/lib``, with every ELF file's
 RUNPATH made relative (``$ORIGIN``) and the shared libraries it needs beyond glibc bundled in
-``python/lib``, so the result runs in a minimal image.  Archives are byte-for-byte reproducible
-(sorted members, fixed times and owners), so re-running the script changes nothing.
+``python/lib``, so the result runs in a minimal image; debug information is stripped once, here.
+Archives are byte-for-byte reproducible (sorted members, fixed times and owners), so re-running
+the script changes nothing.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from pathlib import Path
 
 # The python-build-standalone release URL prefix uv rewrites with UV_PYTHON_INSTALL_MIRROR.
 PBS_RELEASES = "https://github.com/astral-sh/python-build-standalone/releases/download"
-# The "build" tag of our archives: bump it when the packing changes.
-BUILD_TAG = "luban1"
+# The "build" tag of our archives: bump it when the packing changes (luban2: debug info stripped).
+BUILD_TAG = "luban2"
 # Libraries that belong to glibc itself: present in every glibc image, never bundled.
 GLIBC_LIBS = re.compile(
     r"^(ld-linux.*|linux-vdso.*|libc|libm|libdl|libpthread|librt|libutil|libresolv|libnsl|"
@@ -157,6 +158,10 @@ def bundle_libraries(dest: Path) -> None:
         rel = os.path.relpath(lib, elf.parent)
         rpath = "$ORIGIN" if rel == "." else f"$ORIGIN/{rel}"
         subprocess.run(["patchelf", "--set-rpath", rpath, str(elf)], check=True)
+    # Once, here, rather than in every build that installs the archive: DWARF debug sections are
+    # most of an unstripped CPython (libpython 30 MB -> 4 MB) and no app reads them. Symbol tables
+    # stay, as in python-build-standalone's stripped archives.
+    subprocess.run(["strip", "--strip-debug", *map(str, elves)], check=True)
     if bundled:
         print(f"  bundled: {', '.join(sorted(bundled))}", file=sys.stderr)
 
@@ -271,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=cache / "python-mirror", help="mirror folder")
     parser.add_argument("--verify-with", metavar="UV", help="after packing, install and run each Python with this uv")
     args = parser.parse_args(argv)
-    if shutil.which("patchelf") is None:
-        print("error: patchelf is needed (Debian: apt-get install patchelf)", file=sys.stderr)
-        return 1
+    for tool, package in (("patchelf", "patchelf"), ("strip", "binutils")):
+        if shutil.which(tool) is None:
+            print(f"error: {tool} is needed (Debian: apt-get install {package})", file=sys.stderr)
+            return 1
     arch = ARCH_MAP[platform.machine()]
     found: dict[str, Interpreter] = {}
     for prefix in sorted(args.source.iterdir()) if args.source.is_dir() else []:
@@ -293,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         entries[f"cpython-{interp.version}-linux-{arch}-gnu"] = build(interp, args.out, arch)
     metadata = args.out / "download-metadata.json"
     write_if_changed(metadata, json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    # Archives of an earlier packing (another build tag) are in no list any more.
+    for stale in sorted(args.out.glob("luban*")):
+        if stale.is_dir() and stale.name != BUILD_TAG and re.fullmatch(r"luban\d+", stale.name):
+            print(f"removing archives of an earlier packing: {stale}", file=sys.stderr)
+            shutil.rmtree(stale)
     env = {
         "UV_PYTHON_DOWNLOADS_JSON_URL": metadata.resolve().as_uri(),
         "UV_PYTHON_INSTALL_MIRROR": args.out.resolve().as_uri(),

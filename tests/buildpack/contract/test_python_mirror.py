@@ -44,6 +44,19 @@ def test_archives_have_the_install_only_layout() -> None:
     assert {(m.uid, m.gid, m.mtime) for m in members} == {(0, 0, 0)}
 
 
+def test_archives_carry_no_debug_information(tmp_path) -> None:
+    """Stripped once when the mirror is made, so no build strips (or ships) debug sections."""
+    entry = next(e for e in metadata().values() if e["minor"] == 13)
+    with tarfile.open(MIRROR / urllib.parse.unquote(entry["url"][len(PBS):])) as archive:
+        archive.extractall(tmp_path, filter="data")
+    elves = [p for p in sorted((tmp_path / "python").rglob("*"))
+             if p.is_file() and not p.is_symlink() and p.read_bytes()[:4] == b"\x7fELF"]
+    assert len(elves) > 20, elves
+    for path in elves:
+        sections = subprocess.run(["readelf", "-S", "-W", str(path)], capture_output=True, text=True, check=True).stdout
+        assert ".debug_" not in sections, path
+
+
 def test_rerunning_the_mirror_script_changes_nothing() -> None:
     before = {p: p.stat().st_mtime_ns for p in MIRROR.rglob("*") if p.is_file()}
     result = subprocess.run([sys.executable, str(REPO / "scripts/python_mirror.py"), "--out", str(MIRROR)],

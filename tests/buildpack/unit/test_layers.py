@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 from contract_support import between_builds  # one model of the lifecycle for both tiers
-from luban_python import build, uv
+from luban_python import build, layer_python, uv
 from luban_python.layers import Layer, change_reason, reuse_or_reset
 from luban_python.log import Logger
 from luban_python.package_manager import detect_project
@@ -89,10 +91,10 @@ def after_export(layers: Path) -> None:
     between_builds(layers, image)
 
 
-def runtime(ctx, fake: FakeUv) -> None:
+def runtime(ctx, fake: FakeUv, py_env: dict[str, str] | None = None) -> None:
     ctx.runner = fake
     project = detect_project(ctx.app_dir)
-    build.install_runtime(ctx, project, Path("/uv"), "0.13.9", "3.12.1", {}, {})
+    build.install_runtime(ctx, project, Path("/uv"), "0.13.9", "3.12.1", py_env or {}, {})
 
 
 def test_first_build_installs_python_and_venv_as_launch_only_layers(make_context) -> None:
@@ -120,25 +122,69 @@ def test_unchanged_rebuild_keeps_both_layers_without_files_or_uv(make_context, c
     assert (ctx.layers_dir / "venv.toml").read_text() == venv_meta
     assert (ctx.layers_dir / "venv.sbom.cdx.json").is_file()
     out = capsys.readouterr().out
-    assert ("Keeping the python layer of the previous image (same Python version, uv version, architecture, "
-            "distribution, buildpack version)") in out
+    assert ("Keeping the python layer of the previous image (same Python version, CPython archive, uv version, "
+            "architecture, distribution, buildpack version)") in out
     assert ("Keeping the venv layer of the previous image (same Python version, uv version, architecture, "
             "distribution, package manager, dependency files, buildpack version)") in out
 
 
-def test_dependency_change_reinstalls_python_because_uv_needs_it(make_context, capsys) -> None:
+def test_dependency_change_installs_python_for_the_venv_and_keeps_its_layer(make_context, capsys) -> None:
     ctx = make_context(APP)
     runtime(ctx, FakeUv())
+    python_toml = (ctx.layers_dir / "python.toml").read_text()
     after_export(ctx.layers_dir)
     (ctx.app_dir / "requirements.txt").write_text("idna==3.10\nsix\n")
     capsys.readouterr()
     fake = FakeUv()
     runtime(ctx, fake)
-    assert fake.calls[0] == "python install" and "pip install" in fake.calls
+    # uv builds the venv on CPython, so CPython is installed first and the venv compiled on it ...
+    assert fake.calls[:3] == ["python install", f"venv {ctx.layers_dir}/venv", "pip install"]
+    assert "-m compileall" in fake.calls
     out = capsys.readouterr().out
-    assert ("Installing CPython 3.12.1 into the python layer: the venv is rebuilt and needs it (the previous "
-            "image's layer is not restored)") in out
+    assert ("Installing CPython 3.12.1 to build the venv on; the python layer of the previous image is kept "
+            "(same Python version, CPython archive, uv version, architecture, distribution, buildpack version)") in out
     assert "Building the venv layer: dependency files changed" in out
+    # ... then its files go: the exporter reuses the previous image's layer, hashing and pushing nothing.
+    assert not (ctx.layers_dir / "python").exists()
+    assert (ctx.layers_dir / "python.toml").read_text() == python_toml
+    assert (ctx.layers_dir / "venv" / "env" / "VIRTUAL_ENV.override").is_file()
+    after_export(ctx.layers_dir)  # the model of the exporter accepts the kept layer
+
+
+def test_a_mirror_archive_with_other_bytes_reinstalls_python(make_context, tmp_path: Path, capsys) -> None:
+    """The python layer's key holds the archive's sha256 from a local downloads list (the offline
+    mirror): the same version packed again differently is a different CPython."""
+    listing = tmp_path / "download-metadata.json"
+    mirror = {"UV_PYTHON_DOWNLOADS_JSON_URL": listing.as_uri()}
+
+    def packed(digest: str) -> None:
+        listing.write_text(json.dumps({"cpython-3.12.1-linux-x86_64-gnu": {"sha256": digest},
+                                       "cpython-3.13.0-linux-x86_64-gnu": {"sha256": "f" * 64}}))
+
+    ctx = make_context(APP)
+    packed("a" * 64)
+    runtime(ctx, FakeUv(), mirror)
+    assert tomllib.loads((ctx.layers_dir / "python.toml").read_text())["metadata"]["archive"] == "sha256:" + "a" * 64
+    after_export(ctx.layers_dir)
+    capsys.readouterr()
+    runtime(ctx, FakeUv(), mirror)
+    assert "Keeping the python layer of the previous image" in capsys.readouterr().out
+    after_export(ctx.layers_dir)
+    packed("b" * 64)
+    runtime(ctx, FakeUv(), mirror)
+    out = capsys.readouterr().out
+    assert ("Installing CPython 3.12.1 into the python layer: CPython archive changed (sha256:%s -> sha256:%s)"
+            % ("a" * 64, "b" * 64)) in out
+    assert "Building the venv layer: CPython was reinstalled" in out
+
+
+def test_the_archive_of_the_python_key() -> None:
+    ctx = SimpleNamespace(target=SimpleNamespace(uv_arch="x86_64"))
+    assert layer_python.archive(ctx, "3.12.1", {}) == "uv's built-in downloads"
+    remote = "https://mirror.example/download-metadata.json"
+    assert layer_python.archive(ctx, "3.12.1", {"UV_PYTHON_DOWNLOADS_JSON_URL": remote}) == remote
+    missing = "file:///nonexistent/download-metadata.json"
+    assert layer_python.archive(ctx, "3.12.1", {"UV_PYTHON_DOWNLOADS_JSON_URL": missing}) == missing
 
 
 def test_a_missing_sbom_or_a_changed_buildpack_rebuilds(make_context, tmp_path: Path, capsys) -> None:
@@ -321,3 +367,67 @@ def test_the_venv_bytecode_is_compiled_in_one_process_with_a_fixed_hash_seed(mak
     assert seen["cwd"] == venv  # not the app directory, which would come first on sys.path
     assert not [a for a in fake.argv["pip install"] if a == "--compile-bytecode"]
     assert fake.calls.index("-m compileall") == fake.calls.index("pip install") + 1
+
+
+# --- debug information: stripped where there is some, and only there -------------------------
+
+
+def _elf(sections: list[str], wide: bool = True, order: str = "<") -> bytes:
+    """A minimal ELF file whose section table names ``sections`` (its last section: the names)."""
+    names = b"\0" + b"".join(n.encode() + b"\0" for n in [*sections, ".shstrtab"])
+    offsets = [names.index(b"\0" + n.encode() + b"\0") + 1 for n in [*sections, ".shstrtab"]]
+    header_size, entry_size = (64, 64) if wide else (52, 40)
+    names_at = header_size
+    table_at = names_at + len(names)
+    count = len(offsets) + 1  # section 0 is the null section
+    ident = b"\x7fELF" + bytes([2 if wide else 1, 1 if order == "<" else 2, 1]) + bytes(9)
+    if wide:
+        header = ident + struct.pack(order + "HHIQQQIHHHHHH", 3, 62, 1, 0, 0, table_at, 0, 64, 56, 0,
+                                     entry_size, count, count - 1)
+    else:
+        header = ident + struct.pack(order + "HHIIIIIHHHHHH", 3, 3, 1, 0, 0, table_at, 0, 52, 32, 0,
+                                     entry_size, count, count - 1)
+    table = bytes(entry_size)
+    for index, name in enumerate(offsets):
+        at, size = (names_at, len(names)) if index == len(offsets) - 1 else (0, 0)
+        if wide:
+            table += struct.pack(order + "IIQQQQIIQQ", name, 1, 0, 0, at, size, 0, 0, 1, 0)
+        else:
+            table += struct.pack(order + "IIIIIIIIII", name, 1, 0, 0, at, size, 0, 0, 1, 0)
+    return header + names + table
+
+
+def test_which_elf_files_have_debug_information(tmp_path: Path) -> None:
+    cases = {
+        "debug64": (_elf([".text", ".debug_info", ".debug_line"]), True),
+        "zdebug64": (_elf([".text", ".zdebug_info"]), True),
+        "stripped64": (_elf([".text", ".dynsym", ".symtab"]), False),
+        "debug32be": (_elf([".text", ".debug_str"], wide=False, order=">"), True),
+        "stripped32": (_elf([".text"], wide=False), False),
+        "truncated": (_elf([".text"])[:60], True),  # a table that cannot be read: strip as before
+    }
+    for name, (data, expected) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert layer_python.has_debug_info(tmp_path / name) is expected, name
+
+
+def test_only_files_with_debug_information_are_stripped(make_context, tmp_path: Path) -> None:
+    ctx = make_context(APP)
+    tree = tmp_path / "cpython"
+    (tree / "lib").mkdir(parents=True)
+    (tree / "bin").mkdir()
+    (tree / "lib" / "libpython3.12.so.1.0").write_bytes(_elf([".text", ".debug_info"]))
+    (tree / "bin" / "python3.12").write_bytes(_elf([".text", ".symtab"]))
+    (tree / "lib" / "os.py").write_text("# not ELF\n")
+    calls = []
+    ctx.runner = lambda args, env, cwd, echo: calls.append(args) or uv.Result(0, "")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "strip").write_text("#!/bin/sh\n")
+    (tools / "strip").chmod(0o755)
+    layer_python.strip_debug_info(ctx, tree, {"PATH": str(tools)})
+    assert calls == [[str(tools / "strip"), "--strip-debug", str(tree / "lib" / "libpython3.12.so.1.0")]]
+    calls.clear()
+    (tree / "lib" / "libpython3.12.so.1.0").write_bytes(_elf([".text"]))  # a stripped archive: no strip at all
+    layer_python.strip_debug_info(ctx, tree, {"PATH": str(tools)})
+    assert calls == []

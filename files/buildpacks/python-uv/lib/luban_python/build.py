@@ -49,9 +49,11 @@ def warn_python(ctx: Context, request: PythonRequest, defaulted: bool) -> None:
 
 def install_runtime(ctx: Context, project: Project, uv_bin: Path, uv_version: str, version: str, py_env: Mapping[str, str], env: dict[str, str]) -> None:
     """The python and venv launch layers: kept from the previous image when their keys match,
-    else installed (CPython too whenever the venv is rebuilt: uv needs the interpreter)."""
+    else installed. A venv is built on CPython, so CPython is installed whenever the venv is
+    rebuilt; when its own key matches, its files are removed again and the layer is kept."""
     layer_uv_cache.prepare(ctx, uv_version)
-    python, python_meta = layer_python.layer(ctx), layer_python.key(ctx, uv_version, version)
+    python = layer_python.layer(ctx)
+    python_meta = layer_python.key(ctx, uv_version, version, layer_python.archive(ctx, version, py_env))
     venv, venv_meta = layer_venv.layer(ctx), layer_venv.key(ctx, project, uv_version, version)
     venv_reason = reuse_reason(venv, venv_meta)
     python_reason = reuse_reason(python, python_meta)
@@ -62,15 +64,18 @@ def install_runtime(ctx: Context, project: Project, uv_bin: Path, uv_version: st
         if not project.pinned:
             ctx.log.warning("unpinned_venv_kept", file=project.inputs[0])
         return
-    if python_reason is None:
-        python_reason = "the venv is rebuilt and needs it (the previous image's layer is not restored)"
-    interpreter = layer_python.install(ctx, python, python_meta, uv_bin, py_env, python_reason)
+    keep_python = python_reason is None
+    if keep_python:
+        python_reason = "same " + ", ".join(LABELS.get(k, k) for k in python_meta)
+    interpreter = layer_python.install(ctx, python, python_meta, uv_bin, py_env, python_reason or "", kept=keep_python)
     ctx.log.step(f"Building the venv layer: {venv_reason or 'CPython was reinstalled'}")
     if not project.pinned:
         file = project.inputs[0]
         ctx.log.step(f"{file} does not pin every dependency: resolving them now; later builds keep this venv, "
                      f"unpinned versions included, until {file} changes")
     layer_venv.install(ctx, project, venv, venv_meta, uv_bin, interpreter, env)
+    if keep_python:
+        layer_python.release(python, python_meta)
 
 
 def write_processes(ctx: Context, project: Project) -> None:

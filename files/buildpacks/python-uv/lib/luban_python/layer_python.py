@@ -2,15 +2,18 @@
 
 The lifecycle restores only its metadata and SBOM, never its files: a rebuild that keeps it moves
 no byte of CPython (no cache restore, no re-export; the exporter points the new image at the
-previous image's layer). Its files are installed again only when the venv must be rebuilt.
+previous image's layer). When only the venv must be rebuilt, CPython is installed for uv to build
+it on and removed again (`release`), so the layer is still kept: not hashed, not exported again.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import struct
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from . import sbom, uv
 from .context import Context
@@ -42,9 +45,62 @@ def layer(ctx: Context) -> Layer:
     return Layer(ctx.layers_dir, NAME, build=False, launch=True, cache=False)
 
 
-def key(ctx: Context, uv_version: str, version: str) -> dict[str, str]:
-    return {"python": version, "uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro,
+def archive(ctx: Context, version: str, env: Mapping[str, str]) -> str:
+    """What names the CPython archive uv installs, for the layer's key: its sha256 as a local
+    downloads list gives it (an offline mirror, a uv-python-mirror binding), so a mirror rebuilt
+    with other bytes under the same version rebuilds the layer. Without a list of its own, uv uses
+    the list built into it, which the uv version in the key already fixes."""
+    source = env.get("UV_PYTHON_DOWNLOADS_JSON_URL", "")
+    if not source:
+        return "uv's built-in downloads"
+    if source.startswith("file://"):
+        try:
+            entries = json.loads(Path(unquote(urlsplit(source).path)).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entries = None
+        entry = entries.get(f"cpython-{version}-linux-{ctx.target.uv_arch}-gnu") if isinstance(entries, dict) else None
+        if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):
+            return "sha256:" + entry["sha256"]
+    return source
+
+
+def key(ctx: Context, uv_version: str, version: str, archive_id: str) -> dict[str, str]:
+    return {"python": version, "archive": archive_id, "uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro,
             "buildpack": ctx.buildpack_version}
+
+
+def has_debug_info(path: Path) -> bool:
+    """Whether an ELF file has DWARF sections (.debug_*, .zdebug_*), which strip --strip-debug
+    removes. A file whose section table cannot be read counts as having them."""
+    with path.open("rb") as handle:
+        header = handle.read(64)
+        if len(header) < 52 or header[:4] != b"\x7fELF" or header[4] not in (1, 2) or header[5] not in (1, 2):
+            return True
+        wide, order = header[4] == 2, "<" if header[5] == 1 else ">"
+        if wide and len(header) < 64:
+            return True
+        table_at = struct.unpack_from(order + ("Q" if wide else "I"), header, 0x28 if wide else 0x20)[0]
+        entry_size, count, names_index = struct.unpack_from(order + "HHH", header, 0x3A if wide else 0x2E)
+        if table_at == 0 and count == 0:
+            return False  # no sections at all
+        if count == 0 or names_index >= count or entry_size < (0x28 if wide else 0x18):
+            return True  # extended numbering or a damaged table
+        handle.seek(table_at)
+        table = handle.read(entry_size * count)
+        if len(table) < entry_size * count:
+            return True
+
+        def section(index: int) -> tuple[int, int, int]:
+            """(name offset, file offset, size) of a section header."""
+            base = index * entry_size
+            name = struct.unpack_from(order + "I", table, base)[0]
+            offset, size = struct.unpack_from(order + ("QQ" if wide else "II"), table, base + (0x18 if wide else 0x10))
+            return name, offset, size
+
+        _unused, names_at, names_size = section(names_index)
+        handle.seek(names_at)
+        names = handle.read(names_size)
+    return any(names[name:].startswith((b".debug_", b".zdebug_")) for name, _o, _s in map(section, range(count)))
 
 
 def strip_debug_info(ctx: Context, directory: Path, env: Mapping[str, str]) -> None:
@@ -53,19 +109,21 @@ def strip_debug_info(ctx: Context, directory: Path, env: Mapping[str, str]) -> N
     Unstripped builds (pyenv-built mirrors, python-build-standalone's non-stripped archives) carry tens
     of MB of debug information no app uses at run time; it would be pushed and pulled with every image
     and hashed again whenever the layer is rebuilt (uv's default downloads are already stripped).
-    Symbol tables stay (`--strip-debug`), so ctypes and tracebacks are unaffected. Skipped when the
-    build image has no `strip`; a failure leaves the files as uv installed them.
+    Symbol tables stay (`--strip-debug`), so ctypes and tracebacks are unaffected. Only files that
+    have debug sections are stripped: an archive stripped already (`make python-mirror` strips its
+    own once) costs no strip at all. Skipped when the build image has no `strip`; a failure leaves
+    the files as uv installed them.
     """
-    strip = shutil.which("strip", path=env.get("PATH"))
-    if strip is None:
-        return
     elf = []
     for path in sorted(directory.rglob("*")):
         if path.is_file() and not path.is_symlink():
             with path.open("rb") as handle:
-                if handle.read(4) == b"\x7fELF":
+                if handle.read(4) == b"\x7fELF" and has_debug_info(path):
                     elf.append(path)
     if not elf:
+        return
+    strip = shutil.which("strip", path=env.get("PATH"))
+    if strip is None:
         return
     before = sum(p.stat().st_size for p in elf)
     result = ctx.runner([strip, "--strip-debug", *map(str, elf)], env, ctx.app_dir, False)
@@ -74,12 +132,17 @@ def strip_debug_info(ctx: Context, directory: Path, env: Mapping[str, str]) -> N
         ctx.log.step(f"Stripped debug information from {len(elf)} files ({before / 1e6:.1f} MB -> {after / 1e6:.1f} MB)")
 
 
-def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Path, env: Mapping[str, str], reason: str) -> Path:
+def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Path, env: Mapping[str, str], reason: str,
+            kept: bool = False) -> Path:
     """Installs CPython into the (empty) python layer, declares it and writes its SBOM; returns its
-    interpreter."""
+    interpreter. ``kept``: only for the venv build, the layer itself is kept (``release``)."""
     version = metadata["python"]
     minor = ".".join(version.split(".")[:2])
-    ctx.log.step(f"Installing CPython {version} into the python layer: {reason}")
+    if kept:
+        ctx.log.step(f"Installing CPython {version} to build the venv on; the python layer of the previous image "
+                     f"is kept ({reason})")
+    else:
+        ctx.log.step(f"Installing CPython {version} into the python layer: {reason}")
     if python.path.exists():
         shutil.rmtree(python.path)
     python.path.mkdir(parents=True)
@@ -95,3 +158,12 @@ def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Pa
     python.write(metadata)
     sbom.write(ctx.layers_dir, python.name, sbom.python_sbom(version))
     return found[0]
+
+
+def release(python: Layer, metadata: Mapping[str, str]) -> None:
+    """Keeps the previous image's python layer after CPython was installed only to build the venv
+    on: the files go (the venv points at the same path, which the kept layer fills at run time),
+    the metadata stays, and the exporter reuses the previous layer without reading a byte of it."""
+    if python.path.exists():
+        shutil.rmtree(python.path)
+    python.write(metadata)

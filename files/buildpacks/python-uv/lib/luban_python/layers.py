@@ -57,6 +57,7 @@ LABELS = {
     "arch": "architecture",
     "distro": "distribution",
     "python": "Python version",
+    "archive": "CPython archive",
     "uv": "uv version",
     "manager": "package manager",
     "inputs": "dependency files",
