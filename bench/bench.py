@@ -80,6 +80,7 @@ class Build:
     log: str = ""
     pipeline_seconds: float | None = None
     peak_memory: int | None = None
+    action: str = "build"  # luban-ci: build, reuse or rebase (luban.ci.build_inputs)
 
 
 class MemoryProbe:
@@ -236,7 +237,10 @@ def patch_run_image(index: int) -> None:
 
 
 def build_luban(app: Path, repository: str, *pack_args: str) -> Build:
-    """One build through build_app.yml; the time is the pack step's own duration."""
+    """One build through build_app.yml. The time is what the role spends deciding and building:
+    luban.ci.build_inputs (its process's whole life) plus the pack build, pack rebase and crane tag
+    steps that ran. Ansible's own start-up and per-task overhead are left out on both counts, as
+    the baseline's buildx has none (luban_pipeline_s has the whole playbook)."""
     result_file = WORK / "luban-build.json"
     extra = json.dumps({"app_image_pack_args": ["--verbose", *pack_args]})
     argv = ["ansible-playbook", "-i", "inventories/local", "playbooks/build_app.yml", "-e", f"app={app}",
@@ -248,14 +252,24 @@ def build_luban(app: Path, repository: str, *pack_args: str) -> Build:
         result = sh(argv, cwd=REPO, env=env, check=False)
     pipeline = time.monotonic() - start
     data = json.loads(result.stdout[result.stdout.index("{"):])
-    pack = next(t["hosts"]["localhost"] for play in data["plays"] for t in play["tasks"]
-                if t["task"]["name"].endswith("Build and publish the image with pack"))
-    if result.returncode != 0 or pack.get("rc") != 0:
+    tasks = {t["task"]["name"].rsplit(" : ", 1)[-1]: t["hosts"]["localhost"] for play in data["plays"]
+             for t in play["tasks"] if "localhost" in t["hosts"]}
+    pack = tasks.get("Build and publish the image with pack", {})
+    if result.returncode != 0 or pack.get("rc", 0) != 0:
         raise SystemExit(f"luban-ci build failed:\n{pack.get('stdout', '')[-4000:]}\n{pack.get('stderr', '')[-2000:]}\n"
-                         f"{result.stderr[-2000:]}")
+                         f"{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
     built = json.loads(result_file.read_text())
-    return Build(seconds=_delta(pack["delta"]), digest=built["digest"], log=pack["stdout"],
-                 pipeline_seconds=pipeline, peak_memory=probe.peak)
+    inputs = tasks.get("Find out whether an image was built from the same inputs", {})
+    seconds = float(inputs.get("seconds", 0.0))
+    for name in ("Build and publish the image with pack", "Rebase the image built from the same inputs onto the run image",
+                 "Read the digest of the image built from these inputs"):
+        if "delta" in tasks.get(name, {}):
+            seconds += _delta(tasks[name]["delta"])
+    for item in tasks.get("Point the image's tags at the image built from these inputs", {}).get("results", []):
+        if "delta" in item:
+            seconds += _delta(item["delta"])
+    return Build(seconds=seconds, digest=built["digest"], log=pack.get("stdout", ""),
+                 pipeline_seconds=pipeline, peak_memory=probe.peak, action=built.get("action", "build"))
 
 
 def _delta(text: str) -> float:
@@ -315,9 +329,12 @@ class Side:
     pipeline: dict[str, list[float]] = field(default_factory=dict)
     memory: dict[str, list[int]] = field(default_factory=dict)
 
+    actions: dict[str, list[str]] = field(default_factory=dict)
+
     def record(self, case: str, build: Build) -> None:
         self.times.setdefault(case, []).append(build.seconds)
         self.logs.setdefault(case, []).append(build.log)
+        self.actions.setdefault(case, []).append(build.action)
         if build.pipeline_seconds is not None:
             self.pipeline.setdefault(case, []).append(build.pipeline_seconds)
         if build.peak_memory is not None:
@@ -352,7 +369,9 @@ def run_app(name: str, runs: int, warmup: int, only: set[str] | None) -> dict:
         raise SystemExit(f"examples/{name} has no uv.lock: the baseline Dockerfile follows uv's guide for locked projects")
     python = python_version_for(example)
     luban_dir, ctx = luban_app(example), baseline_context(example, python)
-    lu_repo, ba_repo = f"{REGISTRY}/bench/luban-{name}", f"{REGISTRY}/bench/baseline-{name}"
+    # Per `make bench`: an earlier run's image of the same inputs (the same dependency added) would
+    # be reused, not built.
+    lu_repo, ba_repo = f"{REGISTRY}/bench/luban-{name}-{NONCE}", f"{REGISTRY}/bench/baseline-{name}"
     lu_ref, ba_ref = f"{lu_repo}:latest", f"{ba_repo}:latest"
     ba_args = ["--build-arg", f"PYTHON_VERSION={python}", "--build-arg", f"RUN_IMAGE={BENCH_RUN_IMAGE}",
                "--build-arg", f"APP_CMD={web_command(example)}"]
@@ -485,11 +504,14 @@ def run_app(name: str, runs: int, warmup: int, only: set[str] | None) -> dict:
         extra = {}
         if case in luban.pipeline:
             extra["luban_pipeline_s"] = report.summarize(luban.pipeline[case]).median
+        extra["luban_actions"] = {a: luban.actions[case].count(a) for a in dict.fromkeys(luban.actions[case])}
         cases.append(report.case_row(case, luban.times[case], baseline.times[case], **extra))
         rows = [r for r in (report.buildpack_overhead(log) for log in luban.logs.get(case, [])) if r]
         if rows:
             overhead[case] = {k: round(statistics.median(r[k] for r in rows), 3) for k in rows[0]}
-        timers = [report.phase_timers(log) for log in luban.logs.get(case, []) if log]
+        # Only runs that built have lifecycle phases; a case mixing builds with reuses has none.
+        logs = luban.logs.get(case, [])
+        timers = [report.phase_timers(log) for log in logs] if logs and all(logs) else []
         if timers and timers[0]:
             phases[case] = {p: round(statistics.median(t.get(p, 0.0) for t in timers), 3) for p in timers[0]}
             # What pack itself costs around the lifecycle: its start-up, app upload, container and

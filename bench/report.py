@@ -106,7 +106,9 @@ def _fmt(value: float | None, unit: str = "") -> str:
 def _app_markdown(app: dict) -> list[str]:
     lines = ["", "| case | luban-ci | baseline | ratio |", "|---|---:|---:|---:|"]
     for case in app["cases"]:
-        lines.append(f"| {case['name']} | {case['luban_s']:.2f} ({case['luban_min_s']:.2f}–{case['luban_max_s']:.2f}) "
+        actions = case.get("luban_actions") or {}
+        how = "" if set(actions) <= {"build"} else " (" + ", ".join(f"{a} {n}x" for a, n in actions.items()) + ")"
+        lines.append(f"| {case['name']}{how} | {case['luban_s']:.2f} ({case['luban_min_s']:.2f}–{case['luban_max_s']:.2f}) "
                      f"| {case['baseline_s']:.2f} ({case['baseline_min_s']:.2f}–{case['baseline_max_s']:.2f}) "
                      f"| {_fmt(case['ratio'])}x |")
     sizes = app.get("image_bytes", {})

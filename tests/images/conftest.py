@@ -37,6 +37,7 @@ class Build:
     digest: str
     app_dir: Path
     output: str       # the playbook's output (includes pack's log)
+    action: str = "build"  # or reuse, rebase (luban.ci.build_inputs)
 
 
 def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
@@ -70,18 +71,23 @@ def builder(engine: docker.DockerClient) -> dict:
             "run_image": metadata["images"][0]["image"] if metadata.get("images") else metadata["stack"]["runImage"]["image"]}
 
 
-def build_app(app_dir: Path, repository: str, *extra: str, check: bool = True) -> Build | subprocess.CompletedProcess:
-    """One app through playbooks/build_app.yml, as `make build-app` runs it."""
+def build_app(app_dir: Path, repository: str, *extra: str, check: bool = True,
+              reuse: bool = False) -> Build | subprocess.CompletedProcess:
+    """One app through playbooks/build_app.yml, as `make build-app` runs it. These tests are about
+    what a build gives, so they build every time (app_image_reuse=false; the registry keeps images
+    between runs) unless ``reuse``."""
     result_file = app_dir.parent / f"{app_dir.name}-{uuid.uuid4().hex[:8]}.json"
     argv = ["ansible-playbook", "-i", "inventories/local", "playbooks/build_app.yml",
             "-e", f"app={app_dir}", "-e", f"app_image_repository={repository}",
-            "-e", f"app_image_result_file={result_file}", "-e", f"app_image_builder={BUILDER}", *extra]
+            "-e", f"app_image_result_file={result_file}", "-e", f"app_image_builder={BUILDER}",
+            "-e", f"app_image_reuse={str(reuse).lower()}", *extra]
     result = run(argv, cwd=REPO)
     if not check:
         return result
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     data = json.loads(result_file.read_text())
-    return Build(image=data["image"], tag=data["tag"], digest=data["digest"], app_dir=app_dir, output=result.stdout)
+    return Build(image=data["image"], tag=data["tag"], digest=data["digest"], app_dir=app_dir, output=result.stdout,
+                 action=data["action"])
 
 
 def git_app(src: Path, dest: Path) -> Path:

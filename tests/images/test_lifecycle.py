@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -100,22 +102,29 @@ def test_two_builds_from_nothing_give_the_same_digest(flask_app):
     assert first.digest == second.digest
 
 
-def test_rebase_onto_a_patched_run_image_without_rebuilding(flask_app, builder, tools, engine, container, tmp_path):
-    built = build_app(flask_app, f"{REGISTRY}/tests/rebase")
+@contextlib.contextmanager
+def _patched_run_image(builder, tools, engine, tmp_path):
+    """The builder's run image tag names a patched image (one more file) while the block runs, as
+    after a stack update; the original is put back for the other tests."""
     run_image = builder["run_image"]
     patched = f"{REGISTRY}/tests/stack-run-patched:1"
     (tmp_path / "Dockerfile").write_text(
         f"FROM {run_image}\nUSER 0\nRUN echo patched > /etc/luban-patch\nUSER {_user(engine, run_image)}\n")
     engine.images.build(path=str(tmp_path), tag=patched, rm=True)
     engine.images.push(patched)
-    # Publish the patch under the run image's own name (what a stack update does), rebase without
-    # naming the run image, then put the original back for the other tests.
     original = run([tools.crane, "digest", run_image], check=True).stdout.strip()
     try:
         run([tools.crane, "copy", patched, run_image], check=True)
-        result = run([tools.pack, "rebase", built.tag, "--publish", "--pull-policy", "always"])
+        yield
     finally:
         run([tools.crane, "copy", f"{run_image.rsplit(':', 1)[0]}@{original}", run_image], check=True)
+
+
+def test_rebase_onto_a_patched_run_image_without_rebuilding(flask_app, builder, tools, engine, container, tmp_path):
+    built = build_app(flask_app, f"{REGISTRY}/tests/rebase")
+    # Rebase without naming the run image: pack follows the run image's own name.
+    with _patched_run_image(builder, tools, engine, tmp_path):
+        result = run([tools.pack, "rebase", built.tag, "--publish", "--pull-policy", "always"])
     assert result.returncode == 0, result.stdout + result.stderr
     digest = run([tools.crane, "digest", built.tag], check=True).stdout.strip()
     assert digest != built.digest
@@ -124,6 +133,47 @@ def test_rebase_onto_a_patched_run_image_without_rebuilding(flask_app, builder, 
     c, url = container(rebased)
     assert http_get(url)["app"] == "web-flask"
     assert c.exec_run(["cat", "/etc/luban-patch"]).output.decode().strip() == "patched"
+
+
+def test_build_app_reuses_the_image_of_the_same_inputs_and_rebases_it_when_only_the_run_image_moved(
+        builder, tools, engine, container, tmp_path):
+    app = git_app(EXAMPLES / "web-flask", tmp_path / "web-flask")
+    (app / "app.py").write_text((app / "app.py").read_text() + f"# {uuid.uuid4().hex}\n")  # inputs no run has seen
+    commit_all(app, "inputs of this test")
+    repo = f"{REGISTRY}/tests/reuse"
+    first = build_app(app, repo, reuse=True)
+    assert first.action == "build"
+    key = re.search(r"Building: no image was built from these inputs yet \(uv\.lock, key ([0-9a-f]{12})\)\.",
+                    _flat(first.output))
+    assert key, first.output[-3000:]
+    (tag,) = [t for t in run([tools.crane, "ls", repo], check=True).stdout.split() if t.startswith("inputs-" + key[1])]
+    assert run([tools.crane, "digest", f"{repo}:{tag}"], check=True).stdout.strip() == first.digest
+
+    # The same inputs again: nothing is built, the image is the one built before.
+    second = build_app(app, repo, reuse=True)
+    assert (second.action, second.digest) == ("reuse", first.digest)
+    assert (f"Not building: {repo}@{first.digest} was built from the same inputs (key {key[1]}) on the current run "
+            f"image; its tags now name it.") in _flat(second.output)
+    assert f"Reused {repo}@{first.digest}" in _flat(second.output)
+    assert "===> DETECTING" not in second.output and "===> DETECTING" in first.output
+
+    # Only the run image moved: the image is rebased onto it, not built.
+    with _patched_run_image(builder, tools, engine, tmp_path):
+        third = build_app(app, repo, reuse=True)
+    assert third.action == "rebase" and third.digest != first.digest, third.output[-3000:]
+    assert "===> DETECTING" not in third.output
+    assert f"Not building: {repo}@{first.digest} was built from the same inputs (key {key[1]}) on another run image" \
+        in _flat(third.output)
+    assert _app_layer(tools, third.image) == _app_layer(tools, first.image)
+    assert run([tools.crane, "digest", f"{repo}:{tag}"], check=True).stdout.strip() == third.digest
+    c, url = container(third.image)
+    assert http_get(url)["app"] == "web-flask"
+    assert c.exec_run(["cat", "/etc/luban-patch"]).output.decode().strip() == "patched"
+
+    # A code change is new inputs: built.
+    (app / "app.py").write_text((app / "app.py").read_text() + "# changed\n")
+    commit_all(app, "code")
+    assert build_app(app, repo, reuse=True).action == "build"
 
 
 def _user(engine, image: str) -> str:

@@ -108,6 +108,8 @@ expected+=" --volume $work/mirror:/platform/bindings/python-mirror:ro --run-imag
 [ "$(cat "$work/build-app/bindings/ca-certificates/type")" = ca-certificates ] || fail "no binding type"
 cmp -s "$work/ca.crt" "$work/build-app/bindings/ca-certificates/ca-certificates.crt" || fail "the CA bundle was not copied"
 says "Built $repo@$digest"
+# requirements.txt, no uv.lock: luban.ci.build_inputs never looks for an earlier image of it.
+says "Building: the app has no lock file (uv.lock), so its dependencies are resolved anew: it is always built."
 
 echo "== the same inputs again: built, the same digest, no change"
 play

@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: luban-ci contributors
+# Apache License 2.0 (see LICENSE)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: build_inputs
+short_description: Find out whether an app's image was already built from the same inputs
+version_added: 0.1.0
+author:
+  - luban-ci maintainers (@metasync)
+description:
+  - Computes one key from the inputs of a C(pack build) of a locked app, the app's files (the git
+    tree of its directory when it is committed and clean, else a digest of its files), the builder
+    image the Docker engine holds (its ID, which covers its buildpacks, lifecycle, build image and
+    run image name), the contents of the bindings mounted into the build and the extra build
+    arguments, and asks the registry for the image tagged C(<repository>:inputs-<key>).
+  - Returns C(action=build) when there is none, C(reuse) when there is one on the run image the
+    builder names now, C(rebase) when there is one on an older run image.
+  - An app without a lock file is always built, and so is every app when the engine or the
+    registry cannot be asked; the module never fails a build.
+  - A binding of type C(uv-python-mirror) counts by its downloads list, which pins every CPython
+    archive by sha256.
+options:
+  app_dir:
+    description: The app directory C(pack build --path) is given.
+    type: path
+    required: true
+  repository:
+    description: The repository the image is published to (no tag).
+    type: str
+    required: true
+  builder:
+    description: The builder image C(pack build --builder) is given.
+    type: str
+    required: true
+  bindings:
+    description: Binding name to the directory mounted as C(/platform/bindings/<name>).
+    type: dict
+    default: {}
+  arguments:
+    description: The extra C(pack build) arguments, which may change the image (C(--env) for one).
+    type: list
+    elements: str
+    default: []
+  locks:
+    description: File names in the app directory that fix its dependencies; without one the app is always built.
+    type: list
+    elements: str
+    default: [uv.lock]
+  docker_host:
+    description: The Docker engine's API socket (C(unix://) only); default C(DOCKER_HOST) or the standard socket.
+    type: str
+  docker_config:
+    description: The Docker config directory with the registry credentials; default C(DOCKER_CONFIG) or C(~/.docker).
+    type: path
+  insecure_registries:
+    description: Registries reached over plain HTTP (C(localhost) and C(127.0.0.1) always are).
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so it runs unchanged in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no difference to show.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux with a Docker engine on a unix socket.
+"""
+
+EXAMPLES = r"""
+- name: Find out whether the app's inputs were built already
+  luban.ci.build_inputs:
+    app_dir: /srv/checkout/services/api
+    repository: quay.io/example/api
+    builder: quay.io/example/builder@sha256:0123
+  register: example_inputs
+
+- name: Build only when nothing was built from these inputs
+  ansible.builtin.command:
+    argv: [pack, build, "quay.io/example/api:latest", --tag, "{{ example_inputs.tag }}", --publish]
+  when: example_inputs.action == 'build'
+"""
+
+RETURN = r"""
+action:
+  description: C(build), C(reuse) or C(rebase).
+  returned: always
+  type: str
+  sample: reuse
+reason:
+  description: Why, in a sentence for the build log.
+  returned: always
+  type: str
+key:
+  description: The inputs key (empty when the app is always built).
+  returned: always
+  type: str
+tag:
+  description: C(<repository>:inputs-<key>), which a build publishes as well (empty when the app is always built).
+  returned: always
+  type: str
+digest:
+  description: The digest of the image found for the key (empty when there is none).
+  returned: always
+  type: str
+run_image:
+  description: The run image the builder names, and the digest it has now.
+  returned: always
+  type: str
+run_image_digest:
+  description: The run image's digest now.
+  returned: always
+  type: str
+seconds:
+  description: How long the module took, its interpreter's start-up included.
+  returned: always
+  type: float
+"""
+
+import os
+from pathlib import Path
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.luban.ci.plugins.module_utils.build_inputs import Registry, decide, seconds_since_start
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "app_dir": {"type": "path", "required": True},
+            "repository": {"type": "str", "required": True},
+            "builder": {"type": "str", "required": True},
+            "bindings": {"type": "dict", "default": {}},
+            "arguments": {"type": "list", "elements": "str", "default": []},
+            "locks": {"type": "list", "elements": "str", "default": ["uv.lock"]},
+            "docker_host": {"type": "str"},
+            "docker_config": {"type": "path"},
+            "insecure_registries": {"type": "list", "elements": "str", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    docker_host = p["docker_host"] or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    docker_config = Path(p["docker_config"] or os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    registry = Registry(docker_config, tuple(p["insecure_registries"]))
+    decision = decide(Path(p["app_dir"]), p["repository"], p["builder"],
+                      {str(k): Path(str(v)) for k, v in p["bindings"].items()}, p["arguments"], p["locks"],
+                      registry, docker_host)
+    module.exit_json(changed=False, action=decision.action, reason=decision.reason, key=decision.key,
+                     tag=decision.tag, digest=decision.digest, run_image=decision.run_image,
+                     run_image_digest=decision.run_image_digest, seconds=round(seconds_since_start(), 3))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright: luban-ci contributors
+# Apache License 2.0 (see LICENSE)
+"""The inputs key of an app build and the decision to build, reuse or rebase.
+
+The engine and the registry are the module's own seams here; the images tier runs the same code
+against the real Docker engine, registry and pack."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from ansible_collections.luban.ci.plugins.module_utils import build_inputs as bi
+
+RUN = "127.0.0.1:5000/luban/stack-run:debian"
+RUN_NOW, RUN_OLD = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+BUILDER_ID = "sha256:" + "b" * 64
+FOUND = "sha256:" + "f" * 64
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV}).stdout.strip()
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+APP = {"app.py": "print('hi')\n", "uv.lock": "version = 1\n", "pyproject.toml": "[project]\nname = 'a'\n"}
+
+
+def test_a_clean_committed_directory_is_its_git_tree(tmp_path: Path) -> None:
+    write(tmp_path / "repo" / "svc", APP)
+    write(tmp_path / "repo", {".gitignore": "*.pyc\n", "README": "r\n"})
+    repo = tmp_path / "repo"
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one")
+    assert bi.source_digest(repo / "svc") == "tree:" + git(repo, "rev-parse", "HEAD:svc")
+    # A change elsewhere in the repository is no change of this app.
+    write(repo, {"README": "changed\n"})
+    assert bi.source_digest(repo / "svc") == "tree:" + git(repo, "rev-parse", "HEAD:svc")
+    # pack uploads every file of the directory: an edit, an untracked or an ignored file count.
+    tree = bi.source_digest(repo / "svc")
+    for name in ("app.py", "new.txt", "cached.pyc"):
+        write(repo / "svc", {name: "x\n"})
+        digest = bi.source_digest(repo / "svc")
+        assert digest.startswith("files:") and digest != tree, name
+        git(repo, "checkout", "-q", "--", ".")
+        git(repo, "clean", "-qfdx")
+    assert bi.source_digest(repo / "svc") == tree
+
+
+def test_a_directory_outside_git_is_the_digest_of_its_files(tmp_path: Path) -> None:
+    one, two = write(tmp_path / "one", APP), write(tmp_path / "two", APP)
+    assert bi.source_digest(one) == bi.source_digest(two)
+    assert bi.source_digest(one).startswith("files:")
+    baseline = bi.source_digest(one)
+    (one / "app.py").chmod(0o755)
+    assert bi.source_digest(one) != baseline
+    (one / "app.py").chmod(0o644)
+    (one / "link").symlink_to("app.py")
+    linked = bi.source_digest(one)
+    assert linked != baseline
+    (one / "link").unlink()
+    (one / "link").symlink_to("uv.lock")
+    assert bi.source_digest(one) not in (baseline, linked)
+    (one / "link").unlink()
+    (one / ".git").mkdir()  # not a repository, and never an input
+    (one / ".git" / "junk").write_text("x")
+    assert bi.source_digest(one) == baseline
+
+
+def test_a_python_mirror_binding_counts_by_its_downloads_list(tmp_path: Path) -> None:
+    mirror = write(tmp_path / "mirror", {"type": "uv-python-mirror\n", "download-metadata.json": "{}\n",
+                                         "luban2/cpython.tar.gz": "archive"})
+    before = bi.binding_digest(mirror)
+    write(mirror, {"luban2/cpython.tar.gz": "other bytes the list would have to name"})
+    assert bi.binding_digest(mirror) == before
+    write(mirror, {"download-metadata.json": '{"cpython": {}}\n'})
+    assert bi.binding_digest(mirror) != before
+    ca = write(tmp_path / "ca", {"type": "ca-certificates\n", "ca.crt": "one"})
+    before = bi.binding_digest(ca)
+    write(ca, {"ca.crt": "two"})
+    assert bi.binding_digest(ca) != before
+
+
+def test_the_key_changes_with_each_input() -> None:
+    base = ("tree:" + "a" * 40, BUILDER_ID, {"python-mirror": "mirror:1"}, ["--env", "A=1"])
+    key = bi.build_key(*base)
+    assert key == bi.build_key(*base) and len(key) == 64
+    for index, other in enumerate(("tree:" + "c" * 40, "sha256:" + "d" * 64, {"python-mirror": "mirror:2"}, [])):
+        changed = list(base)
+        changed[index] = other
+        assert bi.build_key(*changed) != key, index
+
+
+def test_references_are_read_as_docker_reads_them() -> None:
+    assert bi.Reference.parse("127.0.0.1:5000/apps/web:latest") == bi.Reference("127.0.0.1:5000", "apps/web", "latest")
+    assert bi.Reference.parse("quay.io/o/a@sha256:" + "1" * 64) == bi.Reference("quay.io", "o/a", "", "sha256:" + "1" * 64)
+    assert bi.Reference.parse("localhost/a") == bi.Reference("localhost", "a", "latest")
+    assert bi.Reference.parse("python:3.12") == bi.Reference("index.docker.io", "library/python", "3.12")
+    assert bi.Reference.parse("example/app") == bi.Reference("index.docker.io", "example/app", "latest")
+
+
+class Registry:
+    """The two questions decide() asks a registry, answered from a dict of tag -> (digest, config)."""
+
+    def __init__(self, images: dict[str, tuple[str, dict]]) -> None:
+        self.images = images
+        self.asked: list[str] = []
+
+    def digest(self, ref: bi.Reference) -> str | None:
+        name = "%s:%s" % (ref.name, ref.tag)
+        self.asked.append(name)
+        return self.images[name][0] if name in self.images else None
+
+    def config(self, ref: bi.Reference, digest: str) -> dict:
+        return next(config for d, config in self.images.values() if d == digest)
+
+
+def built(run_digest: str) -> dict:
+    metadata = {"runImage": {"reference": "127.0.0.1:5000/luban/stack-run@" + run_digest, "image": RUN}}
+    return {"config": {"Labels": {bi.LIFECYCLE_METADATA: json.dumps(metadata)}}}
+
+
+def engine(builder: str, _host: str) -> dict:
+    assert builder == "127.0.0.1:5000/luban/builder-python:latest"
+    return {"Id": BUILDER_ID, "Config": {"Labels": {bi.BUILDER_METADATA: json.dumps({"images": [{"image": RUN}]})}}}
+
+
+def decide(app: Path, registry: Registry, **kw) -> bi.Decision:
+    return bi.decide(app, "127.0.0.1:5000/apps/a", "127.0.0.1:5000/luban/builder-python:latest", kw.get("bindings", {}),
+                     kw.get("arguments", []), ["uv.lock"], registry, "unix:///nowhere", engine=kw.get("engine", engine))
+
+
+def test_nothing_built_from_these_inputs_builds_and_names_the_tag(tmp_path: Path) -> None:
+    app = write(tmp_path / "app", APP)
+    registry = Registry({RUN: (RUN_NOW, {})})
+    decision = decide(app, registry)
+    key = bi.build_key(bi.source_digest(app), BUILDER_ID, {}, [])
+    assert decision == bi.Decision("build", "no image was built from these inputs yet (uv.lock, key %s)" % key[:12], key,
+                                   "127.0.0.1:5000/apps/a:inputs-" + key, "", RUN, RUN_NOW)
+    assert registry.asked == [RUN, "127.0.0.1:5000/apps/a:inputs-" + key]
+
+
+@pytest.mark.parametrize(("on", "action"), [(RUN_NOW, "reuse"), (RUN_OLD, "rebase")])
+def test_an_image_of_the_same_inputs_is_reused_or_rebased(tmp_path: Path, on: str, action: str) -> None:
+    app = write(tmp_path / "app", APP)
+    key = bi.build_key(bi.source_digest(app), BUILDER_ID, {}, [])
+    decision = decide(app, Registry({RUN: (RUN_NOW, {}), "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, built(on))}))
+    assert (decision.action, decision.digest, decision.key) == (action, FOUND, key)
+    if action == "reuse":
+        assert decision.reason == ("127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s) on the current run "
+                                   "image" % (FOUND, key[:12]))
+    else:
+        assert decision.reason == ("127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s) on another run "
+                                   "image (%s); rebasing it onto %s@%s" % (FOUND, key[:12], RUN_OLD, RUN, RUN_NOW))
+
+
+def test_an_app_without_a_lock_file_is_always_built(tmp_path: Path) -> None:
+    app = write(tmp_path / "app", {"app.py": "x\n", "requirements.txt": "flask\n"})
+    registry = Registry({})
+    decision = decide(app, registry)
+    assert decision == bi.Decision("build", "the app has no lock file (uv.lock), so its dependencies are resolved "
+                                   "anew: it is always built")
+    assert registry.asked == []
+
+
+def test_what_cannot_be_asked_builds_and_says_why(tmp_path: Path) -> None:
+    app = write(tmp_path / "app", APP)
+
+    def no_engine(_builder: str, host: str) -> dict:
+        raise bi.InputsError("the Docker engine at %s did not answer: refused" % host)
+
+    decision = decide(app, Registry({}), engine=no_engine)
+    assert decision == bi.Decision("build", "what is already built could not be found out (the Docker engine at "
+                                   "unix:///nowhere did not answer: refused), so it is built")
+    assert decide(app, Registry({})).reason == ("what is already built could not be found out (the run image %s is "
+                                                "not in its registry), so it is built" % RUN)
+
+
+def test_the_engine_is_asked_over_its_socket(tmp_path: Path) -> None:
+    with pytest.raises(bi.InputsError, match="did not answer"):
+        bi.engine_image("x", "unix://" + str(tmp_path / "no.sock"))
+    with pytest.raises(bi.InputsError, match="only a unix socket engine"):
+        bi.engine_image("x", "tcp://127.0.0.1:2375")
+
+
+def test_a_process_knows_how_long_it_has_run() -> None:
+    assert 0 < bi.seconds_since_start() < 3600
