@@ -4,7 +4,8 @@
 """The inputs of an app build, as one key, and what the registry already holds for it.
 
 A build of a locked app is a function of: the app's files, the builder (its buildpacks, lifecycle,
-build image and run image name), the bindings mounted into it, and the build arguments. Their
+build image and run image name), the bindings mounted into it, the build arguments and the
+platform's own program (pack). Their
 digests give a key; each build publishes its image under ``<repository>:inputs-<key>`` as well.
 Before building, the platform asks the registry for that tag:
 
@@ -27,6 +28,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -113,9 +115,21 @@ def binding_digest(path: Path) -> str:
     return "files:" + tree_digest(path)
 
 
-def build_key(source: str, builder: str, bindings: dict[str, str], arguments: list[str]) -> str:
+def tool_identity(tool: str) -> str:
+    """The platform's own programs (pack) by path, size and change time: a new pack may write other
+    metadata into the same build. Hashing a 50 MB binary on every build would cost more."""
+    path = shutil.which(tool) or tool
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise InputsError("%s cannot be read: %s" % (tool, exc.strerror)) from exc
+    return "%s:%d:%d" % (os.path.realpath(path), info.st_size, info.st_mtime_ns)
+
+
+def build_key(source: str, builder: str, bindings: dict[str, str], arguments: list[str],
+              tools: list[str] | None = None) -> str:
     document = {"version": KEY_VERSION, "source": source, "builder": builder, "bindings": bindings,
-                "arguments": arguments}
+                "arguments": arguments, "tools": tools or []}
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -351,7 +365,8 @@ def built_on(config: dict) -> str:
 
 
 def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Path], arguments: list[str],
-           locks: list[str], registry: Registry, docker_host: str, engine=engine_image) -> Decision:
+           locks: list[str], registry: Registry, docker_host: str, engine=engine_image,
+           tools: list[str] | None = None) -> Decision:
     """What to do for this build (``engine``: how to inspect an image in the Docker engine)."""
     lock = is_locked(app_dir, locks)
     if lock is None:
@@ -369,7 +384,8 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
                                     .get("config", {}).get("Labels") or {}}}
         run_image = run_image_of(inspected)
         key = build_key(source_digest(app_dir), builder_id,
-                        {name: binding_digest(path) for name, path in sorted(bindings.items())}, list(arguments))
+                        {name: binding_digest(path) for name, path in sorted(bindings.items())}, list(arguments),
+                        [tool_identity(tool) for tool in tools or []])
         tag = "%s:%s%s" % (repository, TAG_PREFIX, key)
         run_ref = Reference.parse(run_image)
         run_digest = registry.digest(run_ref) or ""

@@ -14,8 +14,8 @@ description:
   - Computes one key from the inputs of a C(pack build) of a locked app, the app's files (the git
     tree of its directory when it is committed and clean, else a digest of its files), the builder
     image the Docker engine holds (its ID, which covers its buildpacks, lifecycle, build image and
-    run image name), the contents of the bindings mounted into the build and the extra build
-    arguments, and asks the registry for the image tagged C(<repository>:inputs-<key>).
+    run image name), the contents of the bindings mounted into the build, the extra build
+    arguments and the platform programs (C(pack)), and asks the registry for the image tagged C(<repository>:inputs-<key>).
   - Returns C(action=build) when there is none, C(reuse) when there is one on the run image the
     builder names now, C(rebase) when there is one on an older run image.
   - An app without a lock file is always built, and so is every app when the engine or the
@@ -41,6 +41,13 @@ options:
     default: {}
   arguments:
     description: The extra C(pack build) arguments, which may change the image (C(--env) for one).
+    type: list
+    elements: str
+    default: []
+  tools:
+    description:
+      - The platform programs that run the build (C(pack)), a name on C(PATH) or a path; each counts by
+        its path, size and change time.
     type: list
     elements: str
     default: []
@@ -139,6 +146,7 @@ def main() -> None:
             "builder": {"type": "str", "required": True},
             "bindings": {"type": "dict", "default": {}},
             "arguments": {"type": "list", "elements": "str", "default": []},
+            "tools": {"type": "list", "elements": "str", "default": []},
             "locks": {"type": "list", "elements": "str", "default": ["uv.lock"]},
             "docker_host": {"type": "str"},
             "docker_config": {"type": "path"},
@@ -152,7 +160,7 @@ def main() -> None:
     registry = Registry(docker_config, tuple(p["insecure_registries"]))
     decision = decide(Path(p["app_dir"]), p["repository"], p["builder"],
                       {str(k): Path(str(v)) for k, v in p["bindings"].items()}, p["arguments"], p["locks"],
-                      registry, docker_host)
+                      registry, docker_host, tools=p["tools"])
     module.exit_json(changed=False, action=decision.action, reason=decision.reason, key=decision.key,
                      tag=decision.tag, digest=decision.digest, run_image=decision.run_image,
                      run_image_digest=decision.run_image_digest, seconds=round(seconds_since_start(), 3))

@@ -105,6 +105,18 @@ def test_the_key_changes_with_each_input() -> None:
         assert bi.build_key(*changed) != key, index
 
 
+def test_a_new_pack_is_a_new_input(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.write_text("v1")
+    before = bi.tool_identity(str(pack))
+    assert bi.build_key("s", "b", {}, [], [before]) != bi.build_key("s", "b", {}, [])
+    pack.write_text("v1.1")
+    assert bi.tool_identity(str(pack)) != before
+    assert bi.tool_identity("sh").startswith("/")  # a name on PATH
+    with pytest.raises(bi.InputsError, match="cannot be read"):
+        bi.tool_identity(str(tmp_path / "none"))
+
+
 def test_references_are_read_as_docker_reads_them() -> None:
     assert bi.Reference.parse("127.0.0.1:5000/apps/web:latest") == bi.Reference("127.0.0.1:5000", "apps/web", "latest")
     assert bi.Reference.parse("quay.io/o/a@sha256:" + "1" * 64) == bi.Reference("quay.io", "o/a", "", "sha256:" + "1" * 64)
