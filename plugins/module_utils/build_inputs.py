@@ -353,6 +353,16 @@ def run_image_of(builder: dict) -> str:
     return image
 
 
+def run_image_named(arguments: list[str]) -> str | None:
+    """The run image ``pack build --run-image`` names, which wins over the builder's."""
+    for index, argument in enumerate(arguments):
+        if argument == "--run-image" and index + 1 < len(arguments):
+            return arguments[index + 1]
+        if argument.startswith("--run-image="):
+            return argument.split("=", 1)[1]
+    return None
+
+
 def built_on(config: dict) -> str:
     """The run image digest an image was exported or rebased onto (lifecycle metadata)."""
     labels = (config.get("config") or {}).get("Labels") or {}
@@ -382,7 +392,7 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
                 raise InputsError("the builder %s is neither in the engine nor in its registry" % builder)
             inspected = {"Config": {"Labels": registry.config(Reference.parse(builder), builder_id)
                                     .get("config", {}).get("Labels") or {}}}
-        run_image = run_image_of(inspected)
+        run_image = run_image_named(arguments) or run_image_of(inspected)
         key = build_key(source_digest(app_dir), builder_id,
                         {name: binding_digest(path) for name, path in sorted(bindings.items())}, list(arguments),
                         [tool_identity(tool) for tool in tools or []])

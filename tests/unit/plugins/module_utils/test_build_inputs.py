@@ -180,6 +180,18 @@ def test_an_image_of_the_same_inputs_is_reused_or_rebased(tmp_path: Path, on: st
                                    "image (%s); rebasing it onto %s@%s" % (FOUND, key[:12], RUN_OLD, RUN, RUN_NOW))
 
 
+def test_a_run_image_pack_is_given_wins_over_the_builders(tmp_path: Path) -> None:
+    app = write(tmp_path / "app", APP)
+    mine = "127.0.0.1:5000/luban/stack-run:mine"
+    arguments = ["--run-image", mine]
+    key = bi.build_key(bi.source_digest(app), BUILDER_ID, {}, arguments)
+    registry = Registry({RUN: (RUN_OLD, {}), mine: (RUN_NOW, {}),
+                         "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, built(RUN_NOW))})
+    decision = decide(app, registry, arguments=arguments)
+    assert (decision.action, decision.run_image, decision.run_image_digest) == ("reuse", mine, RUN_NOW)
+    assert decide(app, registry, arguments=["--run-image=" + mine]).run_image == mine
+
+
 def test_an_app_without_a_lock_file_is_always_built(tmp_path: Path) -> None:
     app = write(tmp_path / "app", {"app.py": "x\n", "requirements.txt": "flask\n"})
     registry = Registry({})
