@@ -238,9 +238,10 @@ def patch_run_image(index: int) -> None:
 
 def build_luban(app: Path, repository: str, *pack_args: str) -> Build:
     """One build through build_app.yml. The time is what the role spends deciding and building:
-    luban.ci.build_inputs (its process's whole life) plus the pack build, pack rebase and crane tag
-    steps that ran. Ansible's own start-up and per-task overhead are left out on both counts, as
-    the baseline's buildx has none (luban_pipeline_s has the whole playbook)."""
+    luban.ci.build_inputs' own work (its `seconds`) plus the pack build, pack rebase and crane
+    steps that ran (their `delta`). Ansible's start-up, per task and per module, is left out of
+    every step alike, as the baseline's buildx pays none of it (luban_pipeline_s has the whole
+    playbook)."""
     result_file = WORK / "luban-build.json"
     extra = json.dumps({"app_image_pack_args": ["--verbose", *pack_args]})
     argv = ["ansible-playbook", "-i", "inventories/local", "playbooks/build_app.yml", "-e", f"app={app}",

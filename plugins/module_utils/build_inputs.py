@@ -416,13 +416,3 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
     except (InputsError, OSError, ValueError, KeyError) as exc:
         return Decision("build", "what is already built could not be found out (%s), so it is built" % exc)
 
-
-def seconds_since_start() -> float:
-    """How long this process has run, interpreter start-up included (Linux /proc)."""
-    try:
-        ticks = os.sysconf("SC_CLK_TCK")
-        started = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]) / ticks
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return max(0.0, uptime - started)
-    except (OSError, ValueError, IndexError):
-        return 0.0

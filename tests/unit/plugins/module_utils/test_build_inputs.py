@@ -220,6 +220,3 @@ def test_the_engine_is_asked_over_its_socket(tmp_path: Path) -> None:
     with pytest.raises(bi.InputsError, match="only a unix socket engine"):
         bi.engine_image("x", "tcp://127.0.0.1:2375")
 
-
-def test_a_process_knows_how_long_it_has_run() -> None:
-    assert 0 < bi.seconds_since_start() < 3600
