@@ -154,6 +154,7 @@ def test_requirements_app_and_a_requirements_change(workspace) -> None:
             "Python version, CPython archive, ") in second.stdout
     assert "Building the venv layer: dependency files changed" in second.stdout
     assert not (ws.layers / "python").exists()
+    ws.exported()  # the new image: the new venv on the previous image's python layer
     assert run_in_image(ws, "python", "-c", "import idna, itsdangerous") == ""
     assert set(sbom_components(ws.layers / "venv.sbom.cdx.json")) == {"idna", "itsdangerous"}
 
