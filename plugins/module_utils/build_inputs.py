@@ -31,10 +31,10 @@ import re
 import shutil
 import socket
 import stat
-import subprocess
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Optional, Tuple
 
 # Bump when what goes into the key changes: every image gets a new key, so nothing is reused
 # across the change.
@@ -58,24 +58,29 @@ class InputsError(Exception):
 # ---------------------------------------------------------------- digests of the inputs
 
 
-def _git(app_dir: Path, *args: str) -> str | None:
+# How a program is run: (argv, working directory or None, standard input or None) -> (exit code,
+# standard output). The module passes AnsibleModule.run_command; tests, subprocess.
+Runner = Callable[[list, Optional[str], Optional[str]], Tuple[int, str]]
+GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
+def _git(run: Runner, app_dir: Path, *args: str) -> str | None:
     try:
-        done = subprocess.run(["git", "-C", str(app_dir), *args], capture_output=True, text=True, check=False,
-                              env=dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C"))
+        code, out = run(["git", "-C", str(app_dir), *args], None, None)
     except OSError:
         return None
-    return done.stdout if done.returncode == 0 else None
+    return out if code == 0 else None
 
 
-def source_digest(app_dir: Path) -> str:
+def source_digest(app_dir: Path, run: Runner) -> str:
     """The app's files: the git tree of the directory when it is committed and clean (``tree:``),
     else a digest of every file under it but ``.git`` (``files:``): paths, executable bits,
     symbolic link targets and contents."""
     app_dir = Path(app_dir)
     # Untracked or ignored files count: pack uploads every file of the directory.
-    status = _git(app_dir, "status", "--porcelain", "--untracked-files=all", "--ignored=matching", "--", ".")
+    status = _git(run, app_dir, "status", "--porcelain", "--untracked-files=all", "--ignored=matching", "--", ".")
     if status == "":
-        tree = _git(app_dir, "rev-parse", "HEAD:./")
+        tree = _git(run, app_dir, "rev-parse", "HEAD:./")
         if tree and re.fullmatch(r"[0-9a-f]{40,64}\n", tree):
             return "tree:" + tree.strip()
     return "files:" + tree_digest(app_dir, skip=(".git",))
@@ -205,6 +210,7 @@ class Registry:
     credentials of a Docker config (``auths``, credential helpers) and its token flow."""
 
     docker_config: Path
+    run: Runner
     insecure: tuple[str, ...] = ()
     timeout: float = 15
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -230,10 +236,9 @@ class Registry:
         helper = (config.get("credHelpers") or {}).get(registry) or config.get("credsStore")
         if helper:
             try:
-                done = subprocess.run(["docker-credential-" + helper, "get"], input=registry, capture_output=True,
-                                      text=True, timeout=self.timeout, check=False)
-                secret = json.loads(done.stdout) if done.returncode == 0 else None
-            except (OSError, ValueError, subprocess.TimeoutExpired):
+                code, out = self.run(["docker-credential-" + helper, "get"], None, registry)
+                secret = json.loads(out) if code == 0 else None
+            except (OSError, ValueError):
                 secret = None
             if secret and secret.get("Username") and secret.get("Secret"):
                 return base64.b64encode(("%s:%s" % (secret["Username"], secret["Secret"])).encode()).decode()
@@ -375,7 +380,7 @@ def built_on(config: dict) -> str:
 
 
 def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Path], arguments: list[str],
-           locks: list[str], registry: Registry, docker_host: str, engine=engine_image,
+           locks: list[str], registry: Registry, docker_host: str, run: Runner, engine=engine_image,
            tools: list[str] | None = None) -> Decision:
     """What to do for this build (``engine``: how to inspect an image in the Docker engine)."""
     lock = is_locked(app_dir, locks)
@@ -393,7 +398,7 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
             inspected = {"Config": {"Labels": registry.config(Reference.parse(builder), builder_id)
                                     .get("config", {}).get("Labels") or {}}}
         run_image = run_image_named(arguments) or run_image_of(inspected)
-        key = build_key(source_digest(app_dir), builder_id,
+        key = build_key(source_digest(app_dir, run), builder_id,
                         {name: binding_digest(path) for name, path in sorted(bindings.items())}, list(arguments),
                         [tool_identity(tool) for tool in tools or []])
         tag = "%s:%s%s" % (repository, TAG_PREFIX, key)
@@ -415,4 +420,3 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
                                                     run_digest), key, tag, found, run_image, run_digest)
     except (InputsError, OSError, ValueError, KeyError) as exc:
         return Decision("build", "what is already built could not be found out (%s), so it is built" % exc)
-

@@ -141,7 +141,7 @@ from ansible.module_utils.basic import AnsibleModule
 # runs pack as well) is Ansible's; what follows is this module's own time, reported as `seconds`.
 STARTED = time.monotonic()
 
-from ansible_collections.luban.ci.plugins.module_utils.build_inputs import Registry, decide  # noqa: E402
+from ansible_collections.luban.ci.plugins.module_utils.build_inputs import GIT_ENV, Registry, decide  # noqa: E402
 
 
 def main() -> None:
@@ -163,10 +163,15 @@ def main() -> None:
     p = module.params
     docker_host = p["docker_host"] or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     docker_config = Path(p["docker_config"] or os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
-    registry = Registry(docker_config, tuple(p["insecure_registries"]))
+
+    def run(argv: list, cwd: str | None, data: str | None) -> tuple[int, str]:
+        code, out, _err = module.run_command(argv, cwd=cwd, data=data, environ_update=GIT_ENV, handle_exceptions=False)
+        return code, out
+
+    registry = Registry(docker_config, run, tuple(p["insecure_registries"]))
     decision = decide(Path(p["app_dir"]), p["repository"], p["builder"],
                       {str(k): Path(str(v)) for k, v in p["bindings"].items()}, p["arguments"], p["locks"],
-                      registry, docker_host, tools=p["tools"])
+                      registry, docker_host, run, tools=p["tools"])
     module.exit_json(changed=False, action=decision.action, reason=decision.reason, key=decision.key,
                      tag=decision.tag, digest=decision.digest, run_image=decision.run_image,
                      run_image_digest=decision.run_image_digest, seconds=round(time.monotonic() - STARTED, 3))

@@ -29,6 +29,13 @@ def git(cwd: Path, *args: str) -> str:
                           env={**os.environ, **GIT_ENV}).stdout.strip()
 
 
+def runner(argv: list, cwd: str | None, data: str | None) -> tuple[int, str]:
+    """What the module's AnsibleModule.run_command does for decide()."""
+    done = subprocess.run(argv, cwd=cwd, input=data, capture_output=True, text=True, check=False,
+                          env={**os.environ, **bi.GIT_ENV})
+    return done.returncode, done.stdout
+
+
 def write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -46,39 +53,39 @@ def test_a_clean_committed_directory_is_its_git_tree(tmp_path: Path) -> None:
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "one")
-    assert bi.source_digest(repo / "svc") == "tree:" + git(repo, "rev-parse", "HEAD:svc")
+    assert bi.source_digest(repo / "svc", runner) == "tree:" + git(repo, "rev-parse", "HEAD:svc")
     # A change elsewhere in the repository is no change of this app.
     write(repo, {"README": "changed\n"})
-    assert bi.source_digest(repo / "svc") == "tree:" + git(repo, "rev-parse", "HEAD:svc")
+    assert bi.source_digest(repo / "svc", runner) == "tree:" + git(repo, "rev-parse", "HEAD:svc")
     # pack uploads every file of the directory: an edit, an untracked or an ignored file count.
-    tree = bi.source_digest(repo / "svc")
+    tree = bi.source_digest(repo / "svc", runner)
     for name in ("app.py", "new.txt", "cached.pyc"):
         write(repo / "svc", {name: "x\n"})
-        digest = bi.source_digest(repo / "svc")
+        digest = bi.source_digest(repo / "svc", runner)
         assert digest.startswith("files:") and digest != tree, name
         git(repo, "checkout", "-q", "--", ".")
         git(repo, "clean", "-qfdx")
-    assert bi.source_digest(repo / "svc") == tree
+    assert bi.source_digest(repo / "svc", runner) == tree
 
 
 def test_a_directory_outside_git_is_the_digest_of_its_files(tmp_path: Path) -> None:
     one, two = write(tmp_path / "one", APP), write(tmp_path / "two", APP)
-    assert bi.source_digest(one) == bi.source_digest(two)
-    assert bi.source_digest(one).startswith("files:")
-    baseline = bi.source_digest(one)
+    assert bi.source_digest(one, runner) == bi.source_digest(two, runner)
+    assert bi.source_digest(one, runner).startswith("files:")
+    baseline = bi.source_digest(one, runner)
     (one / "app.py").chmod(0o755)
-    assert bi.source_digest(one) != baseline
+    assert bi.source_digest(one, runner) != baseline
     (one / "app.py").chmod(0o644)
     (one / "link").symlink_to("app.py")
-    linked = bi.source_digest(one)
+    linked = bi.source_digest(one, runner)
     assert linked != baseline
     (one / "link").unlink()
     (one / "link").symlink_to("uv.lock")
-    assert bi.source_digest(one) not in (baseline, linked)
+    assert bi.source_digest(one, runner) not in (baseline, linked)
     (one / "link").unlink()
     (one / ".git").mkdir()  # not a repository, and never an input
     (one / ".git" / "junk").write_text("x")
-    assert bi.source_digest(one) == baseline
+    assert bi.source_digest(one, runner) == baseline
 
 
 def test_a_python_mirror_binding_counts_by_its_downloads_list(tmp_path: Path) -> None:
@@ -153,14 +160,15 @@ def engine(builder: str, _host: str) -> dict:
 
 def decide(app: Path, registry: Registry, **kw) -> bi.Decision:
     return bi.decide(app, "127.0.0.1:5000/apps/a", "127.0.0.1:5000/luban/builder-python:latest", kw.get("bindings", {}),
-                     kw.get("arguments", []), ["uv.lock"], registry, "unix:///nowhere", engine=kw.get("engine", engine))
+                     kw.get("arguments", []), ["uv.lock"], registry, "unix:///nowhere", runner,
+                     engine=kw.get("engine", engine))
 
 
 def test_nothing_built_from_these_inputs_builds_and_names_the_tag(tmp_path: Path) -> None:
     app = write(tmp_path / "app", APP)
     registry = Registry({RUN: (RUN_NOW, {})})
     decision = decide(app, registry)
-    key = bi.build_key(bi.source_digest(app), BUILDER_ID, {}, [])
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
     assert decision == bi.Decision("build", "no image was built from these inputs yet (uv.lock, key %s)" % key[:12], key,
                                    "127.0.0.1:5000/apps/a:inputs-" + key, "", RUN, RUN_NOW)
     assert registry.asked == [RUN, "127.0.0.1:5000/apps/a:inputs-" + key]
@@ -169,7 +177,7 @@ def test_nothing_built_from_these_inputs_builds_and_names_the_tag(tmp_path: Path
 @pytest.mark.parametrize(("on", "action"), [(RUN_NOW, "reuse"), (RUN_OLD, "rebase")])
 def test_an_image_of_the_same_inputs_is_reused_or_rebased(tmp_path: Path, on: str, action: str) -> None:
     app = write(tmp_path / "app", APP)
-    key = bi.build_key(bi.source_digest(app), BUILDER_ID, {}, [])
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
     decision = decide(app, Registry({RUN: (RUN_NOW, {}), "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, built(on))}))
     assert (decision.action, decision.digest, decision.key) == (action, FOUND, key)
     if action == "reuse":
@@ -184,7 +192,7 @@ def test_a_run_image_pack_is_given_wins_over_the_builders(tmp_path: Path) -> Non
     app = write(tmp_path / "app", APP)
     mine = "127.0.0.1:5000/luban/stack-run:mine"
     arguments = ["--run-image", mine]
-    key = bi.build_key(bi.source_digest(app), BUILDER_ID, {}, arguments)
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, arguments)
     registry = Registry({RUN: (RUN_OLD, {}), mine: (RUN_NOW, {}),
                          "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, built(RUN_NOW))})
     decision = decide(app, registry, arguments=arguments)
@@ -219,4 +227,3 @@ def test_the_engine_is_asked_over_its_socket(tmp_path: Path) -> None:
         bi.engine_image("x", "unix://" + str(tmp_path / "no.sock"))
     with pytest.raises(bi.InputsError, match="only a unix socket engine"):
         bi.engine_image("x", "tcp://127.0.0.1:2375")
-
