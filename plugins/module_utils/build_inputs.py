@@ -343,13 +343,18 @@ class Decision:
     run_image_digest: str = ""
 
 
+def _label(labels: dict, name: str) -> dict:
+    """A label holding JSON, as an object ({} when absent or unreadable)."""
+    try:
+        value = json.loads(labels.get(name) or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def run_image_of(builder: dict) -> str:
     """The run image a builder names (its metadata label, as pack reads it)."""
-    labels = (builder.get("Config") or {}).get("Labels") or {}
-    try:
-        metadata = json.loads(labels.get(BUILDER_METADATA, "{}"))
-    except ValueError:
-        metadata = {}
+    metadata = _label((builder.get("Config") or {}).get("Labels") or {}, BUILDER_METADATA)
     images = metadata.get("images") or []
     image = images[0].get("image") if images and isinstance(images[0], dict) else None
     image = image or ((metadata.get("stack") or {}).get("runImage") or {}).get("image")
@@ -370,11 +375,7 @@ def run_image_named(arguments: list[str]) -> str | None:
 
 def built_on(config: dict) -> str:
     """The run image digest an image was exported or rebased onto (lifecycle metadata)."""
-    labels = (config.get("config") or {}).get("Labels") or {}
-    try:
-        metadata = json.loads(labels.get(LIFECYCLE_METADATA, "{}"))
-    except ValueError:
-        metadata = {}
+    metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
     reference = (metadata.get("runImage") or {}).get("reference", "")
     return reference.rpartition("@")[2] if "@sha256:" in reference else ""
 
