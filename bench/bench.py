@@ -270,7 +270,7 @@ def build_luban(app: Path, repository: str, *pack_args: str) -> Build:
         if "delta" in item:
             seconds += _delta(item["delta"])
     return Build(seconds=seconds, digest=built["digest"], log=pack.get("stdout", ""),
-                 pipeline_seconds=pipeline, peak_memory=probe.peak, action=built.get("action", "build"))
+                 pipeline_seconds=pipeline, peak_memory=probe.peak, action=inputs.get("action", "build"))
 
 
 def _delta(text: str) -> float:

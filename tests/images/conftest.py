@@ -86,8 +86,10 @@ def build_app(app_dir: Path, repository: str, *extra: str, check: bool = True,
         return result
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     data = json.loads(result_file.read_text())
+    flat = " ".join(result.stdout.split())
+    action = "build" if "Not building: " not in flat else "rebase" if "; rebasing it onto " in flat else "reuse"
     return Build(image=data["image"], tag=data["tag"], digest=data["digest"], app_dir=app_dir, output=result.stdout,
-                 action=data["action"])
+                 action=action)
 
 
 def git_app(src: Path, dest: Path) -> Path:
