@@ -16,7 +16,7 @@ description:
     image the Docker engine holds (its ID, which covers its buildpacks, lifecycle, build image and
     run image name), the contents of the bindings mounted into the build, the extra build
     arguments and the platform programs (C(pack)), and asks the registry for the image tagged C(<repository>:inputs-<key>).
-  - Returns C(action=build) when there is none, C(reuse) when there is one on the run image the
+  - Returns C(decision=build) when there is none, C(reuse) when there is one on the run image the
     builder names now, C(rebase) when there is one on an older run image.
   - An app without a lock file is always built, and so is every app when the engine or the
     registry cannot be asked; the module never fails a build.
@@ -91,11 +91,11 @@ EXAMPLES = r"""
 - name: Build only when nothing was built from these inputs
   ansible.builtin.command:
     argv: [pack, build, "quay.io/example/api:latest", --tag, "{{ example_inputs.tag }}", --publish]
-  when: example_inputs.action == 'build'
+  when: example_inputs.decision == 'build'
 """
 
 RETURN = r"""
-action:
+decision:
   description: C(build), C(reuse) or C(rebase).
   returned: always
   type: str
@@ -172,7 +172,7 @@ def main() -> None:
     decision = decide(Path(p["app_dir"]), p["repository"], p["builder"],
                       {str(k): Path(str(v)) for k, v in p["bindings"].items()}, p["arguments"], p["locks"],
                       registry, docker_host, run, tools=p["tools"])
-    module.exit_json(changed=False, action=decision.action, reason=decision.reason, key=decision.key,
+    module.exit_json(changed=False, decision=decision.action, reason=decision.reason, key=decision.key,
                      tag=decision.tag, digest=decision.digest, run_image=decision.run_image,
                      run_image_digest=decision.run_image_digest, seconds=round(time.monotonic() - STARTED, 3))
 
