@@ -121,8 +121,8 @@ def binding_digest(path: Path) -> str:
 
 
 def tool_identity(tool: str) -> str:
-    """The platform's own programs (pack) by path, size and change time: a new pack may write other
-    metadata into the same build. Hashing a 50 MB binary on every build would cost more."""
+    """The platform's own programs (pack) by path, size and modification time: a new pack may write
+    other metadata into the same build. Hashing a 50 MB binary on every build would cost more."""
     path = shutil.which(tool) or tool
     try:
         info = os.stat(path)
@@ -166,7 +166,7 @@ def engine_image(name: str, docker_host: str, timeout: float = 10) -> dict | Non
         connection.request("GET", "/images/%s/json" % urllib.parse.quote(name, safe=""))
         answer = connection.getresponse()
         body = answer.read()
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         raise InputsError("the Docker engine at %s did not answer: %s" % (docker_host, exc)) from exc
     finally:
         connection.close()
@@ -251,6 +251,8 @@ class Registry:
         for _attempt in range(2):
             status, headers, body = _http(method, url, {"Accept": accept, **(
                 {"Authorization": authorization} if authorization else {})}, self.timeout)
+            if status in (301, 302, 303, 307, 308) and method in ("GET", "HEAD") and headers.get("location"):
+                return self._follow(method, url, headers["location"], accept, authorization)
             if status != 401:
                 return status, headers, body
             authorization = self._authorize(ref, headers.get("www-authenticate", ""))
@@ -258,6 +260,21 @@ class Registry:
                 return status, headers, body
             self._tokens[(ref.registry, ref.repository)] = authorization
         return status, headers, body
+
+    def _follow(self, method: str, url: str, location: str, accept: str,
+                authorization: str | None) -> tuple[int, dict, bytes]:
+        """A redirect (Quay, Docker Hub and GHCR serve blobs from storage elsewhere): followed up to
+        five times; the registry's credentials go to the registry's own host only."""
+        origin = urllib.parse.urlsplit(url).netloc
+        for _hop in range(5):
+            url = urllib.parse.urljoin(url, location)
+            same = urllib.parse.urlsplit(url).netloc == origin
+            status, headers, body = _http(method, url, {"Accept": accept, **(
+                {"Authorization": authorization} if authorization and same else {})}, self.timeout)
+            location = headers.get("location", "")
+            if status not in (301, 302, 303, 307, 308) or not location:
+                return status, headers, body
+        raise InputsError("%s redirected more than five times" % origin)
 
     def _authorize(self, ref: Reference, challenge: str) -> str | None:
         credentials = self._credentials(ref.registry)
@@ -323,7 +340,7 @@ def _http(method: str, url: str, headers: dict[str, str], timeout: float) -> tup
         answer = connection.getresponse()
         body = answer.read()
         return answer.status, {k.lower(): v for k, v in answer.getheaders()}, body
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         raise InputsError("%s could not be reached: %s" % (parts.netloc, exc)) from exc
     finally:
         connection.close()
@@ -419,5 +436,5 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
         return Decision("rebase", "%s@%s was built from the same inputs (key %s) on another run image (%s); "
                         "rebasing it onto %s@%s" % (repository, found, key[:12], on or "unknown", run_image,
                                                     run_digest), key, tag, found, run_image, run_digest)
-    except (InputsError, OSError, ValueError, KeyError) as exc:
+    except (InputsError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return Decision("build", "what is already built could not be found out (%s), so it is built" % exc)

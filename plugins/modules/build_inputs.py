@@ -47,7 +47,7 @@ options:
   tools:
     description:
       - The platform programs that run the build (C(pack)), a name on C(PATH) or a path; each counts by
-        its path, size and change time.
+        its path, size and modification time.
     type: list
     elements: str
     default: []
@@ -90,7 +90,8 @@ EXAMPLES = r"""
 
 - name: Build only when nothing was built from these inputs
   ansible.builtin.command:
-    argv: [pack, build, "quay.io/example/api:latest", --tag, "{{ example_inputs.tag }}", --publish]
+    argv: "{{ ['pack', 'build', 'quay.io/example/api:latest', '--publish']
+              + (['--tag', example_inputs.tag] if example_inputs.tag else []) }}"
   when: example_inputs.decision == 'build'
 """
 
@@ -117,7 +118,7 @@ digest:
   returned: always
   type: str
 run_image:
-  description: The run image the builder names, and the digest it has now.
+  description: The run image the found image is compared with (C(--run-image) in O(arguments), else the builder's).
   returned: always
   type: str
 run_image_digest:

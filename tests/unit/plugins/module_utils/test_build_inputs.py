@@ -8,9 +8,12 @@ against the real Docker engine, registry and pack."""
 
 from __future__ import annotations
 
+import base64
+import http.server
 import json
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -227,3 +230,70 @@ def test_the_engine_is_asked_over_its_socket(tmp_path: Path) -> None:
         bi.engine_image("x", "unix://" + str(tmp_path / "no.sock"))
     with pytest.raises(bi.InputsError, match="only a unix socket engine"):
         bi.engine_image("x", "tcp://127.0.0.1:2375")
+
+
+class _Server:
+    """A loopback HTTP server answering each path with (status, headers, body); records requests."""
+
+    def __init__(self, routes: dict) -> None:
+        self.routes, self.seen = routes, []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *_args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # the standard library's name
+                server.seen.append((self.path, self.headers.get("Authorization")))
+                route = server.routes[self.path]
+                status, headers, body = route(self.headers) if callable(route) else route
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_HEAD = do_GET
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = "127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_config_blob_served_from_elsewhere_is_followed_without_the_registrys_credentials(tmp_path: Path) -> None:
+    config = json.dumps(built(RUN_NOW)).encode()
+    storage = _Server({"/blob?signed=1": (200, {"Content-Length": str(len(config))}, config)})
+    manifest = json.dumps({"config": {"digest": "sha256:" + "c" * 64}}).encode()
+    login = "Basic " + base64.b64encode(b"robot:secret").decode()
+
+    def need_login(answer):
+        return lambda headers: answer if headers.get("Authorization") == login else (
+            401, {"WWW-Authenticate": 'Basic realm="r"', "Content-Length": "0"}, b"")
+
+    registry = _Server({
+        "/v2/apps/a/manifests/" + FOUND: need_login((200, {"Content-Length": str(len(manifest))}, manifest)),
+        "/v2/apps/a/blobs/sha256:" + "c" * 64: need_login(
+            (307, {"Location": "http://%s/blob?signed=1" % storage.address, "Content-Length": "0"}, b"")),
+    })
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {registry.address: {
+        "auth": base64.b64encode(b"robot:secret").decode()}}}))
+    try:
+        client = bi.Registry(tmp_path, runner)
+        assert client.config(bi.Reference.parse(registry.address + "/apps/a"), FOUND) == built(RUN_NOW)
+    finally:
+        registry.close()
+        storage.close()
+    assert storage.seen == [("/blob?signed=1", None)]  # the credentials stayed with the registry
+
+
+def test_a_registry_answer_cut_short_is_a_reason_to_build(tmp_path: Path) -> None:
+    short = _Server({"/v2/apps/a/manifests/t": (200, {"Content-Length": "100"}, b"{}")})
+    try:
+        with pytest.raises(bi.InputsError, match="could not be reached"):
+            bi.Registry(tmp_path, runner).config(bi.Reference.parse(short.address + "/apps/a:t"), "t")
+    finally:
+        short.close()
