@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -246,3 +247,59 @@ def test_uv_version_override_from_an_index_with_checksum(workspace) -> None:
     version = subprocess.run([str(ws.layers / "uv/bin/uv"), "--version"], capture_output=True, text=True, check=False)
     assert version.stdout.startswith("uv 0.13.8")
     assert os.access(ws.layers / "uv/bin/uv", os.X_OK)
+
+
+def tree(root: Path) -> dict[str, tuple[int, str]]:
+    """Every path under ``root``: its mode and its link target or content digest."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        if path.is_symlink():
+            what = "-> " + os.readlink(path)
+        elif path.is_file():
+            what = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            what = "dir"
+        found[str(path.relative_to(root))] = (info.st_mode, what)
+    return found
+
+
+def test_a_lock_change_updates_the_venv_in_place_to_the_bytes_of_a_fresh_build(workspace, tmp_path) -> None:
+    ws = workspace("uv_basic")
+    assert ws.build().returncode == 0
+    assert toml(ws.layers / "venv-snapshot.toml")["types"] == {"build": False, "launch": False, "cache": True}
+
+    # One distribution replaced by another version, one added: uv uninstalls, installs, and
+    # leaves the old version's .pyc files, which the buildpack removes.
+    pyproject = (ws.app / "pyproject.toml").read_text().replace('"itsdangerous==2.2.0"', '"itsdangerous==2.1.2", "six==1.17.0"')
+    (ws.app / "pyproject.toml").write_text(pyproject)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
+           "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    lock = subprocess.run([str(BUILDPACK / "vendor" / "uv" / ARCH / "uv"), "lock", "--directory", str(ws.app)], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert lock.returncode == 0, lock.stderr
+
+    ws.next_build()
+    updated = ws.build()
+    assert updated.returncode == 0
+    assert "Updating the venv of an earlier build (dependency files " in updated.stdout
+    # The app itself is installed again too: its metadata lists the new dependencies.
+    assert ("Compiling the venv's bytecode (the 3 distribution(s) uv installed now: hello-0.1.0.dist-info, "
+            "itsdangerous-2.1.2.dist-info, six-1.17.0.dist-info; reproducible)") in updated.stdout
+    ws.exported()
+    assert run_in_image(ws, "python", "-c", "import importlib.metadata as m, six; print(m.version('itsdangerous'))") == "2.1.2\n"
+    in_place = tree(ws.layers / "venv")
+    assert not [p for p in in_place if "itsdangerous-2.2.0" in p]
+    assert tree(ws.layers / "venv-snapshot") == {p: v for p, v in in_place.items() if not p.startswith("env")}
+
+    # The same lock from nothing, at the same path: the same bytes, .pyc files included.
+    ws.next_build()
+    for name in ("venv-snapshot", "venv"):
+        shutil.rmtree(ws.layers / name, ignore_errors=True)
+        (ws.layers / f"{name}.toml").unlink()
+    fresh = ws.build()
+    assert fresh.returncode == 0
+    assert "Creating the venv from nothing: no venv of an earlier build is cached" in fresh.stdout
+    assert "Compiling the venv's bytecode (every distribution; reproducible)" in fresh.stdout
+    assert tree(ws.layers / "venv") == in_place
+    assert any(p.endswith(".cpython-312.pyc") and "/six" in p for p in in_place)

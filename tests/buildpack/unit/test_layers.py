@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from contract_support import between_builds  # one model of the lifecycle for both tiers
-from luban_python import build, layer_python, uv
+from luban_python import build, layer_python, layer_venv, uv
 from luban_python.layers import Layer, change_reason, reuse_or_reset
 from luban_python.log import Logger
 from luban_python.package_manager import detect_project
@@ -67,7 +67,7 @@ class FakeUv:
         self.argv: dict[str, list[str]] = {}
 
     def __call__(self, args: list[str], env, cwd: Path, echo: bool) -> uv.Result:
-        verb = " ".join(args[1:3])
+        verb = "compile" if args[1] == "-c" else " ".join(args[1:3])
         self.calls.append(verb)
         self.argv[verb] = args
         if verb == "python install":
@@ -101,7 +101,7 @@ def test_first_build_installs_python_and_venv_as_launch_only_layers(make_context
     ctx = make_context(APP)
     fake = FakeUv()
     runtime(ctx, fake)
-    assert fake.calls == ["python install", f"venv {ctx.layers_dir}/venv", "pip install", "-m compileall", "cache prune"]
+    assert fake.calls == ["python install", f"venv {ctx.layers_dir}/venv", "pip install", "compile", "cache prune"]
     for name in ("python", "venv"):
         assert tomllib.loads((ctx.layers_dir / f"{name}.toml").read_text())["types"] == {"build": False, "launch": True, "cache": False}
         assert (ctx.layers_dir / f"{name}.sbom.cdx.json").is_file()
@@ -139,7 +139,7 @@ def test_dependency_change_installs_python_for_the_venv_and_keeps_its_layer(make
     runtime(ctx, fake)
     # uv builds the venv on CPython, so CPython is installed first and the venv compiled on it ...
     assert fake.calls[:3] == ["python install", f"venv {ctx.layers_dir}/venv", "pip install"]
-    assert "-m compileall" in fake.calls
+    assert "compile" in fake.calls
     out = capsys.readouterr().out
     assert ("Installing CPython 3.12.1 to build the venv on; the python layer of the previous image is kept "
             "(same Python version, CPython archive, uv version, architecture, distribution, buildpack version)") in out
@@ -344,29 +344,29 @@ def test_which_requirements_carry_hashes() -> None:
         ("https://example.org/idna-3.10.whl",), ("./lib", "six"))
 
 
-def test_the_venv_bytecode_is_compiled_in_one_process_with_a_fixed_hash_seed(make_context) -> None:
+def test_the_venv_bytecode_is_compiled_by_distribution_with_a_fixed_hash_seed(make_context) -> None:
     """uv's --compile-bytecode hands files to worker processes as they free up; marshal writes an
     object shared with earlier compilations as a reference, so the same lock gave a different .pyc
-    under load. One process, sorted files (compileall walks directories sorted), a fixed seed."""
+    under load. The buildpack's own driver (bytecode.py) compiles each distribution in a child forked
+    from one parent state, with a fixed seed."""
     ctx = make_context({"requirements.txt": "idna==3.10\n", ".python-version": "3.12.1\n"})
     seen = {}
     fake = FakeUv()
 
     def runner(args, env, cwd, echo):
-        if args[1:3] == ["-m", "compileall"]:
+        if args[1] == "-c":
             seen.update(args=args, env=dict(env), cwd=cwd)
         return fake(args, env, cwd, echo)
 
     ctx.runner = runner
     build.install_runtime(ctx, detect_project(ctx.app_dir), Path("/uv"), "0.13.9", "3.12.1", {}, {})
     venv = ctx.layers_dir / "venv"
-    assert seen["args"] == [f"{venv}/bin/python", "-m", "compileall", "-q", "-q", "--invalidation-mode", "unchecked-hash",
-                            f"{venv}/lib"]
-    assert "-j" not in " ".join(seen["args"]) and seen["env"]["PYTHONHASHSEED"] == "0"
+    assert seen["args"] == [f"{venv}/bin/python", "-c", layer_venv.BYTECODE.read_text(), f"{venv}", "--all"]
+    assert seen["env"]["PYTHONHASHSEED"] == "0"
     assert seen["env"]["PYTHONDONTWRITEBYTECODE"] == "1"  # no stray stdlib .pyc in the python layer
     assert seen["cwd"] == venv  # not the app directory, which would come first on sys.path
     assert not [a for a in fake.argv["pip install"] if a == "--compile-bytecode"]
-    assert fake.calls.index("-m compileall") == fake.calls.index("pip install") + 1
+    assert fake.calls.index("compile") == fake.calls.index("pip install") + 1
 
 
 # --- debug information: stripped where there is some, and only there -------------------------

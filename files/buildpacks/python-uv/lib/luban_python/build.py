@@ -61,6 +61,7 @@ def install_runtime(ctx: Context, project: Project, uv_bin: Path, uv_version: st
         for layer, metadata in ((python, python_meta), (venv, venv_meta)):
             ctx.log.step(f"Keeping the {layer.name} layer of the previous image (same {', '.join(LABELS.get(k, k) for k in metadata)})")
             layer.write(metadata)
+        layer_venv.keep_snapshot(ctx, project, venv_meta)
         if not project.pinned:
             ctx.log.warning("unpinned_venv_kept", file=project.inputs[0])
         return

@@ -1,18 +1,27 @@
 """The venv layer (launch only, like the python layer): the app's virtual environment, built by uv
-from nothing whenever its key changes, and the environment the app is launched with."""
+whenever its key changes, and the environment the app is launched with.
+
+A uv.lock project's venv is also kept as a cache layer, ``venv-snapshot``. When only the lock
+changed, the next build starts from that snapshot: ``uv sync`` installs and removes just what the
+lock changed, and only the distributions it installed are compiled again (see ``bytecode``). The
+result is byte for byte the venv a build from nothing gives; the contract tests check it.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
 from . import layer_uv_cache, sbom, uv
 from .context import Context
-from .layers import Layer, remove_uv_bookkeeping
+from .layers import LABELS, Layer, change_reason, remove_uv_bookkeeping
 from .package_manager import Manager, Project
 
 NAME = "venv"
+SNAPSHOT = "venv-snapshot"
+BYTECODE = Path(__file__).with_name("bytecode.py")
 
 
 def layer(ctx: Context) -> Layer:
@@ -39,25 +48,49 @@ def _commands(project: Project, uv_bin: Path, python: Path, venv: Layer) -> list
     return [[uv_cmd, "sync", *locked, "--no-dev", "--python", str(python)]]
 
 
-def compile_bytecode(ctx: Context, venv: Layer) -> None:
-    """Compiles the venv's bytecode reproducibly: one process, files in sorted order, a fixed hash
-    seed, hash-based .pyc files that are never re-checked. uv's --compile-bytecode spreads the
-    files over worker processes as they free up, and marshal's output depends on what the process
-    compiled before (shared objects are written as references), so two builds of the same lock
-    could differ in a .pyc under load."""
-    args = [str(venv.path / "bin" / "python"), "-m", "compileall", "-q", "-q", "--invalidation-mode", "unchecked-hash",
-            str(venv.path / "lib")]
-    # PYTHONDONTWRITEBYTECODE: compileall still writes the venv's .pyc files, but the standard
-    # library modules it imports leave none behind in the python layer (with their sources'
-    # extraction times in them, they made that layer differ between two builds).
+def compile_bytecode(ctx: Context, venv: Layer, only: list[str] | None = None) -> None:
+    """Compiles the venv's bytecode reproducibly (``bytecode``: a fixed hash seed, hash-based .pyc
+    files that are never re-checked, each distribution's files in sorted order in a child forked
+    from one parent state): all of it, or only the distributions named in ``only``."""
+    args = [str(venv.path / "bin" / "python"), "-c", BYTECODE.read_text(encoding="utf-8"), str(venv.path)]
+    args += ["--all"] if only is None else ["--only", *only]
+    # PYTHONDONTWRITEBYTECODE: the venv's .pyc files are written all the same, but the standard
+    # library modules the compilation imports leave none behind in the python layer (with their
+    # sources' extraction times in them, they made that layer differ between two builds).
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}
-    ctx.log.step("Compiling the venv's bytecode (one process, fixed hash seed: reproducible)")
-    # Like uv's --compile-bytecode, a file that does not compile (a template or a Python 2
-    # leftover in a package) is left as it is: it never compiled, so nothing imports it.
+    what = "every distribution" if only is None else (
+        f"the {len(only)} distribution(s) uv installed now" + (f": {', '.join(only)}" if only else ""))
+    ctx.log.step(f"Compiling the venv's bytecode ({what}; reproducible)")
     # From the venv, not the app: the working directory is first on sys.path, and an app file
-    # named like a module compileall imports must not stand in for it.
-    ctx.runner(args, env, venv.path, False)
+    # named like a module the compilation imports must not stand in for it.
+    result = ctx.runner(args, env, venv.path, False)
+    if result.code != 0:
+        raise RuntimeError(f"compiling the venv's bytecode failed: {result.output.strip()}")
+
+
+def distributions(venv: Path) -> dict[str, bytes]:
+    """Each installed distribution (its ``*.dist-info`` directory) with its RECORD."""
+    found = {}
+    for record in sorted(venv.glob("lib/python*/site-packages/*.dist-info/RECORD")):
+        found[record.parent.name] = record.read_bytes()
+    return found
+
+
+def remove_leftovers(venv: Path) -> None:
+    """Removes the .pyc files whose source is gone and then the empty directories: what uninstalling
+    a distribution leaves behind (the .pyc files are not in its RECORD). Done on every build, so a
+    venv updated in place and one built from nothing have the same tree."""
+    lib = venv / "lib"
+    for cache in sorted(lib.rglob("__pycache__")):
+        for pyc in cache.glob("*.pyc"):
+            if not (cache.parent / (pyc.name.split(".", 1)[0] + ".py")).exists():
+                pyc.unlink()
+    kept = {lib, *lib.glob("python*"), *lib.glob("python*/site-packages")}
+    for root, _dirs, _files in os.walk(lib, topdown=False):
+        path = Path(root)
+        if path not in kept and not path.is_symlink() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def _launch_env(venv: Layer) -> None:
@@ -69,13 +102,65 @@ def _launch_env(venv: Layer) -> None:
     venv.env("PYTHONDONTWRITEBYTECODE", "1", "default", scope="env.launch")
 
 
+def snapshot_layer(ctx: Context) -> Layer:
+    return Layer(ctx.layers_dir, SNAPSHOT, build=False, launch=False, cache=True)
+
+
+def snapshot_reason(ctx: Context, project: Project, metadata: Mapping[str, str]) -> str | None:
+    """Why the cached venv of an earlier build cannot be updated into this one (None: it can)."""
+    if project.manager is not Manager.UV_LOCKED:
+        return "only a uv.lock project's venv is updated in place"
+    snapshot = snapshot_layer(ctx)
+    old = snapshot.old_metadata()
+    if old is None or not snapshot.path.is_dir() or not any(snapshot.path.iterdir()):
+        return "no venv of an earlier build is cached"
+    reason = change_reason({k: v for k, v in old.items() if k != "inputs"},
+                           {k: v for k, v in metadata.items() if k != "inputs"}, LABELS)
+    return None if reason is None else "the cached venv of an earlier build has another " + reason
+
+
+def drop_snapshot(ctx: Context) -> None:
+    snapshot = snapshot_layer(ctx)
+    if snapshot.path.exists():
+        shutil.rmtree(snapshot.path)
+    snapshot.toml.unlink(missing_ok=True)
+
+
+def keep_snapshot(ctx: Context, project: Project, metadata: Mapping[str, str]) -> None:
+    """The venv layer is kept: the snapshot goes on to the next build when it still fits."""
+    if snapshot_reason(ctx, project, metadata) is None:
+        snapshot = snapshot_layer(ctx)
+        snapshot.write(snapshot.old_metadata() or {})
+    else:
+        drop_snapshot(ctx)
+
+
+def _save_snapshot(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, str]) -> None:
+    drop_snapshot(ctx)
+    if project.manager is Manager.UV_LOCKED:
+        snapshot = snapshot_layer(ctx)
+        shutil.copytree(venv.path, snapshot.path, symlinks=True)
+        snapshot.write(metadata)
+
+
 def install(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, str], uv_bin: Path, python: Path,
             env: Mapping[str, str]) -> None:
-    """Builds the venv layer from nothing with uv on the given interpreter, declares it and writes
-    its SBOM."""
+    """Builds the venv layer with uv on the given interpreter, from the snapshot of an earlier build
+    when only the lock changed, else from nothing; declares it and writes its SBOM."""
     run_env = dict(layer_uv_cache.env(ctx, env), UV_PROJECT_ENVIRONMENT=str(venv.path), VIRTUAL_ENV=str(venv.path))
     if venv.path.exists():
         shutil.rmtree(venv.path)  # uv creates the environment itself
+    reason = snapshot_reason(ctx, project, metadata)
+    before: dict[str, bytes] | None = None
+    if reason is None:
+        old_inputs = (snapshot_layer(ctx).old_metadata() or {}).get("inputs", "")
+        ctx.log.step(f"Updating the venv of an earlier build (dependency files {old_inputs[:12]}): "
+                     "uv installs and removes only what the lock changed")
+        snapshot_layer(ctx).path.rename(venv.path)
+        before = distributions(venv.path)
+    else:
+        ctx.log.step(f"Creating the venv from nothing: {reason}")
+        drop_snapshot(ctx)
     lock = ctx.app_dir / "uv.lock"
     had_lock = lock.exists()
     try:
@@ -87,9 +172,12 @@ def install(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, 
     finally:
         if not had_lock and lock.exists():
             lock.unlink()  # resolved for this build only: the app is not modified
-    compile_bytecode(ctx, venv)
+    remove_leftovers(venv.path)
+    after = distributions(venv.path)
+    compile_bytecode(ctx, venv, None if before is None else sorted(n for n, r in after.items() if before.get(n) != r))
     ctx.runner([str(uv_bin), "cache", "prune", "--ci", "--quiet"], run_env, ctx.app_dir, True)
     remove_uv_bookkeeping(venv.path)
+    _save_snapshot(ctx, project, venv, metadata)
     _launch_env(venv)
     venv.write(metadata)
     document = sbom.venv_sbom(venv.path, project.pyproject.get("project", {}).get("name", ctx.app_dir.name))

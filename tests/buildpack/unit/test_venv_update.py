@@ -1,0 +1,189 @@
+"""The venv updated in place from the snapshot of an earlier build: the bytecode driver, what
+uninstalling leaves behind, and when the snapshot is used, kept or dropped."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from luban_python import build, bytecode, layer_venv, uv
+from luban_python.package_manager import detect_project
+from test_layers import after_export
+
+SITE = f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
+TAG = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def dist(name: str, files: dict[str, str]) -> dict[str, str]:
+    """A distribution as an installer lays it out: its files and a RECORD listing them."""
+    record = "".join(f"{path},,\n" for path in files) + f"{name}-1.dist-info/RECORD,,\n"
+    return {f"{SITE}/{path}": text for path, text in files.items()} | {f"{SITE}/{name}-1.dist-info/RECORD": record}
+
+
+def pyc(venv: Path, source: str) -> Path:
+    return venv / SITE / Path(source).parent / "__pycache__" / f"{Path(source).stem}.{TAG}.pyc"
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    root = tmp_path / "venv"
+    write(root, dist("alpha", {"alpha/__init__.py": "A = {'x', 'y', 'z'}\n", "alpha/util.py": "def f():\n    return 'alpha'\n"})
+          | dist("beta", {"beta.py": "B = ('beta', 1.5)\n"})
+          | {f"{SITE}/_virtualenv.py": "V = 1\n", f"{SITE}/broken.py": "def (:\n"})
+    return root
+
+
+def test_every_distribution_and_the_unowned_files_are_compiled(venv: Path, capsys) -> None:
+    assert bytecode.main([str(venv), "--all"]) == 0
+    for source in ("alpha/__init__.py", "alpha/util.py", "beta.py", "_virtualenv.py"):
+        assert pyc(venv, source).read_bytes()[4:8] == b"\x01\x00\x00\x00"  # hash-based, unchecked
+    assert not pyc(venv, "broken.py").exists()  # does not compile: left alone, as compileall leaves it
+    assert "compiled 3 groups of files" in capsys.readouterr().out
+
+
+def test_only_the_named_distributions_are_compiled_again_and_give_the_same_bytes(venv: Path) -> None:
+    assert bytecode.main([str(venv), "--all"]) == 0
+    fresh = {s: pyc(venv, s).read_bytes() for s in ("alpha/__init__.py", "alpha/util.py", "beta.py")}
+    for source in fresh:
+        pyc(venv, source).write_bytes(b"stale")
+    pyc(venv, "beta.py").unlink()
+
+    assert bytecode.main([str(venv), "--only", "alpha-1.dist-info"]) == 0
+    assert pyc(venv, "alpha/util.py").read_bytes() == fresh["alpha/util.py"]
+    assert pyc(venv, "alpha/__init__.py").read_bytes() == fresh["alpha/__init__.py"]
+    # beta was not named, but one of its files had no .pyc: never leave a distribution half compiled.
+    assert pyc(venv, "beta.py").read_bytes() == fresh["beta.py"]
+
+
+def test_a_distribution_not_named_and_complete_is_not_touched(venv: Path) -> None:
+    assert bytecode.main([str(venv), "--all"]) == 0
+    pyc(venv, "beta.py").write_bytes(b"kept")
+    assert bytecode.main([str(venv), "--only"]) == 0
+    assert pyc(venv, "beta.py").read_bytes() == b"kept"
+
+
+def test_uninstalled_leftovers_go_and_the_site_directories_stay(venv: Path) -> None:
+    assert bytecode.main([str(venv), "--all"]) == 0
+    for path in (venv / SITE / "alpha").iterdir():
+        if path.is_file():
+            path.unlink()  # what uninstalling alpha does: its RECORD's files, not its .pyc files
+    (venv / SITE / "beta.py").unlink()
+    layer_venv.remove_leftovers(venv)
+    assert not (venv / SITE / "alpha").exists()
+    assert not pyc(venv, "beta.py").exists() and pyc(venv, "_virtualenv.py").exists()
+    (venv / SITE / "_virtualenv.py").unlink()
+    (venv / SITE / "__pycache__" / pyc(venv, "_virtualenv.py").name).unlink()
+    (venv / SITE / "alpha-1.dist-info" / "RECORD").unlink()
+    (venv / SITE / "beta-1.dist-info" / "RECORD").unlink()
+    (venv / SITE / "broken.py").unlink()
+    layer_venv.remove_leftovers(venv)
+    assert (venv / SITE).is_dir() and not any((venv / SITE).iterdir())
+
+
+# --- when the snapshot is used -------------------------------------------------------------------
+
+LOCKED = {
+    "pyproject.toml": '[project]\nname = "app"\nversion = "1"\nrequires-python = ">=3.12"\ndependencies = ["idna==3.10"]\n',
+    "uv.lock": "version = 1\n# idna 3.10\n",
+    ".python-version": "3.12.1\n",
+}
+
+
+class FakeSync:
+    """Stands in for uv: installs one distribution per line of uv.lock's comments."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.seen_before_sync: list[list[str]] = []
+
+    def __call__(self, args, env, cwd: Path, echo: bool) -> uv.Result:
+        verb = "compile" if args[1] == "-c" else " ".join(args[1:3])
+        self.calls.append(verb if verb != "compile" else "compile " + " ".join(args[4:]))
+        if verb == "python install":
+            install_dir = Path(args[args.index("--install-dir") + 1])
+            (install_dir / f"cpython-{args[3]}-linux-x86_64-gnu" / "bin").mkdir(parents=True)
+            (install_dir / f"cpython-{args[3]}-linux-x86_64-gnu" / "bin" / "python3.12").write_text("")
+        elif verb == "sync --locked":
+            venv = Path(env["UV_PROJECT_ENVIRONMENT"])
+            site = venv / "lib/python3.12/site-packages"
+            self.seen_before_sync.append(sorted(p.name for p in site.iterdir()) if site.is_dir() else [])
+            site.mkdir(parents=True, exist_ok=True)
+            wanted = {line[2:].replace(" ", "-") for line in (cwd / "uv.lock").read_text().splitlines() if line.startswith("# ")}
+            for info in site.glob("*.dist-info"):
+                if info.name.removesuffix(".dist-info") not in wanted:
+                    (info / "RECORD").unlink()
+                    info.rmdir()
+            for name in wanted:
+                (site / f"{name}.dist-info").mkdir(exist_ok=True)
+                (site / f"{name}.dist-info" / "RECORD").write_text(f"{name}.dist-info/RECORD,,\n")
+        return uv.Result(0, "")
+
+
+def runtime(ctx, fake) -> None:
+    ctx.runner = fake
+    build.install_runtime(ctx, detect_project(ctx.app_dir), Path("/uv"), "0.13.9", "3.12.1", {}, {})
+
+
+def test_a_lock_change_starts_from_the_snapshot_and_compiles_only_what_uv_installed(make_context, capsys) -> None:
+    ctx = make_context(LOCKED)
+    fake = FakeSync()
+    runtime(ctx, fake)
+    out = capsys.readouterr().out
+    assert "Creating the venv from nothing: no venv of an earlier build is cached" in out
+    assert "compile --all" in fake.calls
+    snapshot = ctx.layers_dir / "venv-snapshot"
+    assert sorted(p.name for p in (snapshot / "lib/python3.12/site-packages").iterdir()) == ["idna-3.10.dist-info"]
+    assert not (snapshot / "env").exists()  # the launch env is the venv layer's, not the snapshot's
+    assert '[types]\nbuild = false\nlaunch = false\ncache = true' in (ctx.layers_dir / "venv-snapshot.toml").read_text()
+
+    after_export(ctx.layers_dir)
+    (ctx.app_dir / "uv.lock").write_text("version = 1\n# idna 3.10\n# six 1.17.0\n")
+    fake = FakeSync()
+    runtime(ctx, fake)
+    out = capsys.readouterr().out
+    assert "Updating the venv of an earlier build (dependency files " in out
+    assert fake.seen_before_sync == [["idna-3.10.dist-info"]]  # uv found the earlier venv in place
+    assert "compile --only six-1.17.0.dist-info" in fake.calls
+    assert "the 1 distribution(s) uv installed now: six-1.17.0.dist-info" in out
+    assert sorted(p.name for p in (snapshot / "lib/python3.12/site-packages").iterdir()) == [
+        "idna-3.10.dist-info", "six-1.17.0.dist-info"]
+
+
+def test_a_code_change_keeps_the_snapshot_for_the_next_lock_change(make_context, capsys) -> None:
+    ctx = make_context(LOCKED)
+    runtime(ctx, FakeSync())
+    after_export(ctx.layers_dir)
+    snapshot_toml = ctx.layers_dir / "venv-snapshot.toml"
+    assert "[types]" not in snapshot_toml.read_text()  # restored: metadata only
+    runtime(ctx, FakeSync())
+    assert "Keeping the venv layer of the previous image" in capsys.readouterr().out
+    assert "cache = true" in snapshot_toml.read_text() and (ctx.layers_dir / "venv-snapshot").is_dir()
+
+
+def test_a_snapshot_for_another_python_is_dropped_and_the_venv_made_from_nothing(make_context, capsys) -> None:
+    ctx = make_context(LOCKED)
+    runtime(ctx, FakeSync())
+    after_export(ctx.layers_dir)
+    (ctx.app_dir / "uv.lock").write_text("version = 1\n# six 1.17.0\n")
+    ctx.runner = fake = FakeSync()
+    build.install_runtime(ctx, detect_project(ctx.app_dir), Path("/uv"), "0.13.9", "3.12.2", {}, {})
+    out = capsys.readouterr().out
+    assert ("Creating the venv from nothing: the cached venv of an earlier build has another Python version changed "
+            "(3.12.1 -> 3.12.2)") in out
+    assert fake.seen_before_sync == [[]] and "compile --all" in fake.calls
+
+
+def test_a_requirements_app_keeps_no_snapshot(make_context, capsys) -> None:
+    ctx = make_context({"requirements.txt": "idna==3.10\n", ".python-version": "3.12.1\n"})
+    from test_layers import FakeUv
+
+    runtime(ctx, FakeUv())
+    assert "Creating the venv from nothing: only a uv.lock project's venv is updated in place" in capsys.readouterr().out
+    assert not (ctx.layers_dir / "venv-snapshot").exists() and not (ctx.layers_dir / "venv-snapshot.toml").exists()
