@@ -11,7 +11,9 @@ Before building, the platform asks the registry for that tag:
 
 * no image: ``build``;
 * an image on the run image the builder names now: ``reuse`` its digest, build nothing;
-* an image on an older run image: ``rebase`` it (the run image changed, nothing else did).
+* an image on an older run image: ``rebase`` it (the run image changed, nothing else did);
+* an image with a layer past its end of support (``expires`` in a buildpack's layer metadata,
+  before today): ``build``, so the buildpack decides again whether what it holds may be used.
 
 An unlocked app is always built: its dependencies are resolved anew, so its files do not fix
 its image. A failure to ask (no daemon, a registry error) means ``build``, never a failed build.
@@ -23,6 +25,7 @@ a copy.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import http.client
 import json
@@ -35,6 +38,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Tuple
+
+from .catalog import shown
 
 # Bump when what goes into the key changes: every image gets a new key, so nothing is reused
 # across the change.
@@ -49,6 +54,9 @@ LIFECYCLE_METADATA = "io.buildpacks.lifecycle.metadata"
 # the list stands for the archives (hashing them would cost more than the build it saves).
 MIRROR_TYPE = "uv-python-mirror"
 MIRROR_LIST = "download-metadata.json"
+# The key of a buildpack's layer metadata that names the last day its content is supported (an ISO
+# date; the python-uv buildpack writes the end of security support of the CPython line).
+EXPIRES = "expires"
 
 
 class InputsError(Exception):
@@ -397,10 +405,39 @@ def built_on(config: dict) -> str:
     return reference.rpartition("@")[2] if "@sha256:" in reference else ""
 
 
+def expired(config: dict, today: datetime.date | None = None) -> str | None:
+    """Why an image may not be reused on ``today`` (default: the local date), in words: the first
+    layer, in the lifecycle metadata's buildpack order, whose metadata names in ``expires`` a day
+    before ``today`` (the day itself is still supported), or holds an ``expires`` that is no
+    YYYY-MM-DD date. None when no layer says so. Any buildpack may write the key."""
+    today = today or datetime.date.today()
+    metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
+    buildpacks = metadata.get("buildpacks")
+    for buildpack in buildpacks if isinstance(buildpacks, list) else []:
+        layers = buildpack.get("layers") if isinstance(buildpack, dict) else None
+        for name, layer in sorted(layers.items()) if isinstance(layers, dict) else []:
+            data = layer.get("data") if isinstance(layer, dict) else None
+            if not isinstance(data, dict) or EXPIRES not in data:
+                continue
+            value = data[EXPIRES]
+            which = "its %s layer (buildpack %s)" % (shown(name, 100, quote=False),
+                                                     shown(buildpack.get("key") or "unknown", 100, quote=False))
+            try:
+                if not (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+                    raise ValueError(value)
+                ends = datetime.date.fromisoformat(value)
+            except ValueError:
+                return "%s records an end of support that is no date (%s)" % (which, shown(value, 100))
+            if ends < today:
+                return "the support of %s ended on %s" % (which, ends.isoformat())
+    return None
+
+
 def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Path], arguments: list[str],
            locks: list[str], registry: Registry, docker_host: str, run: Runner, engine=engine_image,
-           tools: list[str] | None = None) -> Decision:
-    """What to do for this build (``engine``: how to inspect an image in the Docker engine)."""
+           tools: list[str] | None = None, today: datetime.date | None = None) -> Decision:
+    """What to do for this build (``engine``: how to inspect an image in the Docker engine;
+    ``today``: the date the found image's layers are judged by, default the local date)."""
     lock = is_locked(app_dir, locks)
     if lock is None:
         return Decision("build", "the app has no lock file (%s), so its dependencies are resolved anew: "
@@ -429,7 +466,13 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
         if found is None:
             return Decision("build", "no image was built from these inputs yet (%s, key %s)" % (lock, key[:12]),
                             key, tag, "", run_image, run_digest)
-        on = built_on(registry.config(target, found))
+        config = registry.config(target, found)
+        why = expired(config, today)
+        if why is not None:
+            return Decision("build", "%s@%s was built from the same inputs (key %s), but %s, so it is built again: "
+                            "the build decides whether what that layer holds may still be used"
+                            % (repository, found, key[:12], why), key, tag, found, run_image, run_digest)
+        on = built_on(config)
         if on == run_digest:
             return Decision("reuse", "%s@%s was built from the same inputs (key %s) on the current run image"
                             % (repository, found, key[:12]), key, tag, found, run_image, run_digest)

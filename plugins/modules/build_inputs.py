@@ -18,6 +18,11 @@ description:
     arguments and the platform programs (C(pack)), and asks the registry for the image tagged C(<repository>:inputs-<key>).
   - Returns C(decision=build) when there is none, C(reuse) when there is one on the run image the
     builder names now, C(rebase) when there is one on an older run image.
+  - Returns C(build) for an image found whose layers are past their end of support, so the buildpack
+    decides again whether their content may still be used (the python-uv buildpack refuses an
+    end-of-life Python, or warns); a buildpack records that date as C(expires), a C(YYYY-MM-DD) day,
+    in a layer's metadata, which the image keeps in its C(io.buildpacks.lifecycle.metadata) label.
+    The layer is past it from the next day on; an C(expires) that is no such date counts as past.
   - An app without a lock file is always built, and so is every app when the engine or the
     registry cannot be asked; the module never fails a build.
   - A binding of type C(uv-python-mirror) counts by its downloads list, which pins every CPython

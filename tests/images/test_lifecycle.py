@@ -62,6 +62,9 @@ def test_code_only_change_rebuilds_only_the_app_layer(flask_app, tools):
     assert "Keeping the python layer of the previous image" in after.output
     assert "Keeping the venv layer of the previous image" in after.output
     assert "Running: uv" not in after.output
+    # The kept python layer's metadata still says when the 3.12 line's support ends: what
+    # luban.ci.build_inputs reads to stop reusing the image after that date.
+    assert _buildpack_layers(tools, after.image)["python"]["data"]["expires"] == "2028-10-31"
 
 
 def _flat(text: str) -> str:
@@ -69,11 +72,16 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def _buildpack_layer(tools, ref: str, name: str) -> str:
+def _buildpack_layers(tools, ref: str) -> dict:
+    """The python-uv buildpack's layers as the image's lifecycle metadata records them."""
     config = json.loads(run([tools.crane, "config", ref], check=True).stdout)
     metadata = json.loads(config["config"]["Labels"]["io.buildpacks.lifecycle.metadata"])
     (buildpack,) = [bp for bp in metadata["buildpacks"] if bp["key"] == "luban/python-uv"]
-    return buildpack["layers"][name]["sha"]
+    return buildpack["layers"]
+
+
+def _buildpack_layer(tools, ref: str, name: str) -> str:
+    return _buildpack_layers(tools, ref)[name]["sha"]
 
 
 def test_dependency_change_rebuilds_the_venv_and_cpython_comes_out_identical(builder, tools, tmp_path):

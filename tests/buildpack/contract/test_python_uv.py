@@ -106,14 +106,16 @@ def test_locked_uv_app(workspace) -> None:
 def test_rebuild_keeps_unchanged_launch_layers_and_redoes_changed_ones(workspace) -> None:
     ws = workspace("uv_basic")
     assert ws.build().returncode == 0
+    # The end of support of the 3.12 line, which the platform reads to stop reusing the image after it.
+    assert toml(ws.layers / "python.toml")["metadata"]["expires"] == "2028-10-31"
 
     ws.next_build()
     assert not (ws.layers / "python").exists() and not (ws.layers / "venv").exists()
     (ws.app / "src/hello/web.py").write_text('from hello import SIGNER\n\nprint("v2", SIGNER.sign("x").decode())\n')
     second = ws.build()
     assert second.returncode == 0
-    assert ("Keeping the python layer of the previous image (same Python version, CPython archive, uv version, architecture, "
-            "distribution, buildpack version)") in second.stdout
+    assert ("Keeping the python layer of the previous image (same Python version, end of support, CPython archive, "
+            "uv version, architecture, distribution, buildpack version)") in second.stdout
     assert ("Keeping the venv layer of the previous image (same Python version, uv version, architecture, "
             "distribution, package manager, dependency files, buildpack version)") in second.stdout
     assert "Reusing the uv-cache layer" in second.stdout
@@ -152,7 +154,7 @@ def test_requirements_app_and_a_requirements_change(workspace) -> None:
     # The venv is rebuilt from nothing, so uv needs CPython again: installed to build it on, then
     # removed, so the image keeps the previous python layer (the exporter reads none of it).
     assert ("Installing CPython 3.13.0 to build the venv on; the python layer of the previous image is kept (same "
-            "Python version, CPython archive, ") in second.stdout
+            "Python version, end of support, CPython archive, ") in second.stdout
     assert "Building the venv layer: dependency files changed" in second.stdout
     assert not (ws.layers / "python").exists()
     ws.exported()  # the new image: the new venv on the previous image's python layer

@@ -122,8 +122,8 @@ def test_unchanged_rebuild_keeps_both_layers_without_files_or_uv(make_context, c
     assert (ctx.layers_dir / "venv.toml").read_text() == venv_meta
     assert (ctx.layers_dir / "venv.sbom.cdx.json").is_file()
     out = capsys.readouterr().out
-    assert ("Keeping the python layer of the previous image (same Python version, CPython archive, uv version, "
-            "architecture, distribution, buildpack version)") in out
+    assert ("Keeping the python layer of the previous image (same Python version, end of support, CPython archive, "
+            "uv version, architecture, distribution, buildpack version)") in out
     assert ("Keeping the venv layer of the previous image (same Python version, uv version, architecture, "
             "distribution, package manager, dependency files, buildpack version)") in out
 
@@ -142,7 +142,8 @@ def test_dependency_change_installs_python_for_the_venv_and_keeps_its_layer(make
     assert "compile" in fake.calls
     out = capsys.readouterr().out
     assert ("Installing CPython 3.12.1 to build the venv on; the python layer of the previous image is kept "
-            "(same Python version, CPython archive, uv version, architecture, distribution, buildpack version)") in out
+            "(same Python version, end of support, CPython archive, uv version, architecture, distribution, "
+            "buildpack version)") in out
     assert "Building the venv layer: dependency files changed" in out
     # ... then its files go: the exporter reuses the previous image's layer, hashing and pushing nothing.
     assert not (ctx.layers_dir / "python").exists()
@@ -175,6 +176,34 @@ def test_a_mirror_archive_with_other_bytes_reinstalls_python(make_context, tmp_p
     out = capsys.readouterr().out
     assert ("Installing CPython 3.12.1 into the python layer: CPython archive changed (sha256:%s -> sha256:%s)"
             % ("a" * 64, "b" * 64)) in out
+    assert "Building the venv layer: CPython was reinstalled" in out
+
+
+def test_the_python_key_says_when_the_lines_support_ends(make_context) -> None:
+    """``expires`` (the line's end of security support) is in the layer's metadata, which the
+    lifecycle copies into the image's label for the platform to read; a line the buildpack does not
+    know has none."""
+    ctx = make_context(APP)
+    assert layer_python.key(ctx, "0.13.9", "3.12.1", "uv's built-in downloads") == {
+        "python": "3.12.1", "expires": "2028-10-31", "archive": "uv's built-in downloads", "uv": "0.13.9",
+        "arch": ctx.target.arch, "distro": ctx.distro, "buildpack": ctx.buildpack_version}
+    assert "expires" not in layer_python.key(ctx, "0.13.9", "3.15.0", "uv's built-in downloads")
+    runtime(ctx, FakeUv())
+    assert tomllib.loads((ctx.layers_dir / "python.toml").read_text())["metadata"]["expires"] == "2028-10-31"
+
+
+def test_a_python_layer_without_an_end_of_support_is_installed_again(make_context, capsys) -> None:
+    """An image built before the layer recorded ``expires``: its python layer is not kept (once)."""
+    ctx = make_context(APP)
+    runtime(ctx, FakeUv())
+    doc = tomllib.loads((ctx.layers_dir / "python.toml").read_text())
+    del doc["metadata"]["expires"]
+    layer_python.layer(ctx).write(doc["metadata"])
+    after_export(ctx.layers_dir)
+    capsys.readouterr()
+    runtime(ctx, FakeUv())
+    out = capsys.readouterr().out
+    assert "Installing CPython 3.12.1 into the python layer: end of support changed (unset -> 2028-10-31)" in out
     assert "Building the venv layer: CPython was reinstalled" in out
 
 

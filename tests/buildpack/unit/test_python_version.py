@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
 from bp_helpers import TODAY, write_app
 from luban_python.python_version import (
-    minor_allowed, parse_python_version_file, resolve, satisfies, supported_minors,
+    EOL_DATES, minor_allowed, parse_python_version_file, resolve, satisfies, support_ends, supported_minors,
 )
 
 
@@ -109,3 +110,27 @@ def test_a_supported_line_never_warns_about_end_of_life(make_context, capsys) ->
     _project, request, defaulted = preflight(ctx)
     warn_python(ctx, request, defaulted)
     assert "end of life" not in capsys.readouterr().out
+
+
+# --- the end of support the python layer records, for the platform to stop reusing the image ---
+
+
+@pytest.mark.parametrize(
+    ("version", "expires"),
+    [("3.12.1", "2028-10-31"), ("3.12", "2028-10-31"), ("3.10.13", "2026-10-31"), ("3.14.0", "2030-10-31"),
+     # Older than every known line: the oldest date, on or before which its support ended.
+     ("3.6.15", "2023-06-27"), ("2.7.18", "2023-06-27"),
+     # A line the buildpack does not know, or no version at all: no date.
+     ("3.15.0", None), ("3.12.1rc1", None), ("", None)],
+)
+def test_support_ends_on_the_lines_end_of_life_date(version: str, expires: str | None) -> None:
+    assert support_ends(version) == expires
+
+
+def test_the_last_day_of_support_is_still_supported() -> None:
+    """expires is the last day a line is supported: the platform counts an image as expired only
+    after it, as supported_minors does."""
+    last = EOL_DATES[(3, 10)]
+    assert support_ends("3.10.13") == last.isoformat()
+    assert (3, 10) in supported_minors(last)
+    assert (3, 10) not in supported_minors(last + datetime.timedelta(days=1))

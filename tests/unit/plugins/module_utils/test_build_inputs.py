@@ -9,6 +9,7 @@ against the real Docker engine, registry and pack."""
 from __future__ import annotations
 
 import base64
+import datetime
 import http.server
 import json
 import os
@@ -151,9 +152,26 @@ class Registry:
         return next(config for d, config in self.images.values() if d == digest)
 
 
-def built(run_digest: str) -> dict:
+def built(run_digest: str, buildpacks: list | None = None) -> dict:
     metadata = {"runImage": {"reference": "127.0.0.1:5000/luban/stack-run@" + run_digest, "image": RUN}}
+    if buildpacks is not None:
+        metadata["buildpacks"] = buildpacks
     return {"config": {"Labels": {bi.LIFECYCLE_METADATA: json.dumps(metadata)}}}
+
+
+NO_DATE = object()
+
+
+def python_uv(expires: object = NO_DATE, **more_layers: dict) -> dict:
+    """The python-uv buildpack's entry in the lifecycle metadata label, as the lifecycle writes it
+    from the layers' <layer>.toml (their [metadata] under ``data``)."""
+    data = {"python": "3.10.13", "archive": "uv's built-in downloads", "uv": "0.13.9", "arch": "amd64"}
+    if expires is not NO_DATE:
+        data["expires"] = expires
+    layers = {"python": {"sha": "sha256:" + "3" * 64, "data": data, "launch": True},
+              "venv": {"sha": "sha256:" + "4" * 64, "data": {"python": "3.10.13", "inputs": "x"}, "launch": True}}
+    layers.update(more_layers)
+    return {"key": "luban/python-uv", "version": "0.1.0", "layers": layers}
 
 
 def engine(builder: str, _host: str) -> dict:
@@ -164,7 +182,7 @@ def engine(builder: str, _host: str) -> dict:
 def decide(app: Path, registry: Registry, **kw) -> bi.Decision:
     return bi.decide(app, "127.0.0.1:5000/apps/a", "127.0.0.1:5000/luban/builder-python:latest", kw.get("bindings", {}),
                      kw.get("arguments", []), ["uv.lock"], registry, "unix:///nowhere", runner,
-                     engine=kw.get("engine", engine))
+                     engine=kw.get("engine", engine), today=kw.get("today"))
 
 
 def test_nothing_built_from_these_inputs_builds_and_names_the_tag(tmp_path: Path) -> None:
@@ -189,6 +207,83 @@ def test_an_image_of_the_same_inputs_is_reused_or_rebased(tmp_path: Path, on: st
     else:
         assert decision.reason == ("127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s) on another run "
                                    "image (%s); rebasing it onto %s@%s" % (FOUND, key[:12], RUN_OLD, RUN, RUN_NOW))
+
+
+EOL_310 = datetime.date(2026, 10, 31)  # the 3.10 line's last day of security support
+DAY = datetime.timedelta(days=1)
+
+
+def found_image(tmp_path: Path, on: str, buildpacks: list) -> tuple[Path, str, Registry]:
+    app = write(tmp_path / "app", APP)
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
+    return app, key, Registry({RUN: (RUN_NOW, {}), "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, built(on, buildpacks))})
+
+
+@pytest.mark.parametrize("on", [RUN_NOW, RUN_OLD])
+def test_an_image_whose_layer_outlived_its_support_is_built_again(tmp_path: Path, on: str) -> None:
+    """Reused or rebased, the image would bypass the buildpack's end-of-life refusal (or warning)."""
+    app, key, registry = found_image(tmp_path, on, [python_uv("2026-10-31")])
+    decision = decide(app, registry, today=EOL_310 + DAY)
+    assert decision == bi.Decision(
+        "build", "127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s), but the support of its python "
+        "layer (buildpack luban/python-uv) ended on 2026-10-31, so it is built again: the build decides whether what "
+        "that layer holds may still be used" % (FOUND, key[:12]), key, "127.0.0.1:5000/apps/a:inputs-" + key, FOUND,
+        RUN, RUN_NOW)
+
+
+@pytest.mark.parametrize(("on", "action"), [(RUN_NOW, "reuse"), (RUN_OLD, "rebase")])
+@pytest.mark.parametrize("today", [EOL_310 - DAY, EOL_310])
+def test_an_image_is_reused_through_the_last_day_of_support(tmp_path: Path, on: str, action: str,
+                                                            today: datetime.date) -> None:
+    """``expires`` is the last supported day, as the buildpack's EOL_DATES mean it."""
+    app, _key, registry = found_image(tmp_path, on, [python_uv("2026-10-31")])
+    assert decide(app, registry, today=today).action == action
+
+
+@pytest.mark.parametrize("value", ["31/10/2026", "2026-02-30", "20261031", "2026-10-31T00:00:00Z", "", 20261031,
+                                   None])
+def test_an_end_of_support_that_is_no_date_is_built_again(tmp_path: Path, value: object) -> None:
+    app, key, registry = found_image(tmp_path, RUN_NOW, [python_uv(value)])
+    decision = decide(app, registry, today=EOL_310 - DAY)
+    assert (decision.action, decision.digest) == ("build", FOUND)
+    assert decision.reason == (
+        "127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s), but its python layer (buildpack "
+        "luban/python-uv) records an end of support that is no date ('%s'), so it is built again: the build decides "
+        "whether what that layer holds may still be used" % (FOUND, key[:12], value))
+
+
+@pytest.mark.parametrize(("on", "action"), [(RUN_NOW, "reuse"), (RUN_OLD, "rebase")])
+def test_layers_without_an_end_of_support_change_nothing(tmp_path: Path, on: str, action: str) -> None:
+    """Images of buildpacks (or of python-uv before it recorded one) without ``expires``."""
+    app, _key, registry = found_image(tmp_path, on, [python_uv(), {"key": "other/bp", "layers": {"x": {"data": {}}}}])
+    assert decide(app, registry, today=datetime.date(2099, 1, 1)).action == action
+
+
+def test_any_buildpacks_layer_may_expire() -> None:
+    """The check knows no language: the first layer past its date, in the label's buildpack order."""
+    today = datetime.date(2027, 1, 1)
+    go = {"key": "example/go", "layers": {"go": {"data": {"version": "1.22", "expires": "2026-12-31"}}}}
+    assert bi.expired(built(RUN_NOW, [python_uv("2030-10-31"), go]), today) == (
+        "the support of its go layer (buildpack example/go) ended on 2026-12-31")
+    assert bi.expired(built(RUN_NOW, [python_uv("2026-10-31"), go]), today) == (
+        "the support of its python layer (buildpack luban/python-uv) ended on 2026-10-31")
+    assert bi.expired(built(RUN_NOW, [python_uv("2030-10-31"), go]), datetime.date(2026, 12, 31)) is None
+    # Labels a lifecycle would not write change nothing, and never fail the decision.
+    for label in ("", "[]", '{"buildpacks": {}}', '{"buildpacks": [1, {"layers": []}, {"layers": {"a": 1}}]}',
+                  '{"buildpacks": [{"layers": {"a": {"data": []}}}]}'):
+        assert bi.expired({"config": {"Labels": {bi.LIFECYCLE_METADATA: label}}}, today) is None
+    assert bi.expired({}, today) is None
+    # What the label names is shown on one line, bounded.
+    hostile = {"layers": {"py\nthon": {"data": {"expires": "x" * 300}}}}
+    assert bi.expired(built(RUN_NOW, [hostile]), today) == (
+        "its py\\nthon layer (buildpack unknown) records an end of support that is no date ('%s...(300 characters)')"
+        % ("x" * 100))
+
+
+def test_the_date_defaults_to_today() -> None:
+    assert bi.expired(built(RUN_NOW, [python_uv("2000-01-01")])) == (
+        "the support of its python layer (buildpack luban/python-uv) ended on 2000-01-01")
+    assert bi.expired(built(RUN_NOW, [python_uv("9999-12-31")])) is None
 
 
 def test_a_run_image_pack_is_given_wins_over_the_builders(tmp_path: Path) -> None:

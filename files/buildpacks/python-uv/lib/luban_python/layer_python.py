@@ -19,7 +19,7 @@ from . import sbom, uv
 from .context import Context
 from .errors import BuildpackError
 from .layers import Layer, remove_uv_bookkeeping
-from .python_version import PythonRequest
+from .python_version import PythonRequest, support_ends
 
 NAME = "python"
 
@@ -65,8 +65,17 @@ def archive(ctx: Context, version: str, env: Mapping[str, str]) -> str:
 
 
 def key(ctx: Context, uv_version: str, version: str, archive_id: str) -> dict[str, str]:
-    return {"python": version, "archive": archive_id, "uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro,
-            "buildpack": ctx.buildpack_version}
+    """The layer's metadata: what it was built from, and ``expires``, the end of security support
+    of the version's line (an ISO date; absent for a line EOL_DATES does not know). The platform
+    reads ``expires`` from the image's lifecycle metadata and builds again, rather than reusing
+    the image, once the date has passed (luban.ci.build_inputs), so the end-of-life check runs."""
+    metadata = {"python": version}
+    expires = support_ends(version)
+    if expires is not None:
+        metadata["expires"] = expires
+    metadata.update({"archive": archive_id, "uv": uv_version, "arch": ctx.target.arch, "distro": ctx.distro,
+                     "buildpack": ctx.buildpack_version})
+    return metadata
 
 
 def has_debug_info(path: Path) -> bool:

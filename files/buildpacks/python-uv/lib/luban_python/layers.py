@@ -57,6 +57,7 @@ LABELS = {
     "arch": "architecture",
     "distro": "distribution",
     "python": "Python version",
+    "expires": "end of support",
     "archive": "CPython archive",
     "uv": "uv version",
     "manager": "package manager",

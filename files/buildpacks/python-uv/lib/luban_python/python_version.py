@@ -64,6 +64,21 @@ def end_of_life(request: PythonRequest, today: datetime.date) -> str | None:
     return eol.isoformat() if eol is not None and eol < today else None
 
 
+def support_ends(version: str) -> str | None:
+    """The end of security support of an installed version's line (``3.12.1``), as an ISO date:
+    what the python layer's metadata records as ``expires``, so the platform can tell an image
+    that outlived its line from one that did not. A line older than every line in EOL_DATES gets
+    the oldest date there (its support ended on or before it); an unknown newer line, None."""
+    match = _VERSION.match(version)
+    if not match:
+        return None
+    line = (int(match.group(1)), int(match.group(2)))
+    if line < min(EOL_DATES):
+        return EOL_DATES[min(EOL_DATES)].isoformat()
+    eol = EOL_DATES.get(line)
+    return eol.isoformat() if eol is not None else None
+
+
 def _fmt(minors: list[tuple[int, int]]) -> str:
     return ", ".join(f"{a}.{b}" for a, b in minors)
 
