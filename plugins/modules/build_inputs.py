@@ -72,13 +72,9 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - luban.ci.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no difference to show.
   platform:
     support: full
     platforms: posix

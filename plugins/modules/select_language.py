@@ -27,13 +27,8 @@ options:
     required: true
 extends_documentation_fragment:
   - luban.ci.language_selection
+  - luban.ci.read_only
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads files, so it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no difference to show.
   platform:
     support: full
     platforms: posix
