@@ -29,9 +29,10 @@ def bindings_manifests(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render(tmp_path_factory.mktemp("bindings"), BINDINGS)
 
 
-def build_template(docs: list[Doc]) -> dict:
-    (build,) = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
-    return build
+def build_template(docs: list[Doc], name: str = "build") -> dict:
+    templates = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
+    assert [t["name"] for t in templates] == ["build", "rebase"]
+    return next(t for t in templates if t["name"] == name)
 
 
 def phases(docs: list[Doc]) -> dict[str, dict]:
@@ -63,8 +64,9 @@ def test_the_lifecycle_runs_as_five_phases_in_order(docs: list[Doc]) -> None:
         "export": ["/cnb/lifecycle/exporter"]}
     assert {c["image"] for c in containers.values()} == {"{{inputs.parameters.builder}}"}
     export = containers["export"]["args"]
-    assert export[-2:] == ["{{inputs.parameters.image-repository}}:{{inputs.parameters.image-tag}}",
-                           "{{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}"]
+    assert export[-3:] == ["{{inputs.parameters.image-repository}}:{{inputs.parameters.image-tag}}",
+                           "{{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}",
+                           "{{inputs.parameters.inputs-tag}}"]
     assert "-report=/work/report.toml" in export
 
 
@@ -254,3 +256,57 @@ def test_one_registry_robot_per_app_when_asked(tmp_path: Path) -> None:
         pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
         (build_step,) = [s for group in pipeline["steps"] for s in group if s["name"] == "build"]
         assert {"name": "registry-robot", "value": per_app} in build_step["arguments"]["parameters"]
+
+
+def test_a_run_of_built_inputs_rebases_the_found_image_with_the_lifecycle_and_runs_no_app_code(docs: list[Doc]) -> None:
+    """reuse and rebase: the lifecycle's rebaser in the builder image, with the registry credentials
+    like export, the workspace for the report and nothing of /platform (no buildpack runs)."""
+    rebase = build_template(docs, "rebase")
+    c = rebase["container"]
+    assert (c["image"], c["command"]) == ("{{inputs.parameters.builder}}", ["/cnb/lifecycle/rebaser"])
+    assert c["args"][:3] == ["-previous-image={{inputs.parameters.previous-image}}",
+                             "-run-image={{inputs.parameters.run-image}}", "-report=/work/report.toml"]
+    assert c["args"][-3:] == ["{{inputs.parameters.image-repository}}:{{inputs.parameters.image-tag}}",
+                              "{{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}",
+                              "{{inputs.parameters.inputs-tag}}"]
+    assert {(m["name"], m["mountPath"]) for m in c["volumeMounts"]} == {("workspace", "/work"),
+                                                                        ("registry", "/secrets/registry")}
+    assert {"name": "DOCKER_CONFIG", "value": "/secrets/registry"} in c["env"]
+    assert c["securityContext"]["allowPrivilegeEscalation"] is False and c["securityContext"]["runAsNonRoot"] is True
+    assert "automountServiceAccountToken" not in rebase
+
+
+@pytest.mark.parametrize("lane", ["luban-ci", "luban-ci-pr"])
+def test_the_inputs_step_decides_between_the_build_and_the_rebase(docs: list[Doc], lane: str) -> None:
+    spec = one(docs, "WorkflowTemplate", lane).body["spec"]
+    pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
+    names = [[step["name"] for step in group] for group in pipeline["steps"]]
+    assert names[:4] == [["checkout"], ["detect"], ["inputs"], ["build", "rebase"]]
+    build, rebase = pipeline["steps"][3]
+    assert build["when"] == "'{{steps.inputs.outputs.parameters.action}}' == 'build'"
+    assert rebase["when"] == "'{{steps.inputs.outputs.parameters.action}}' != 'build'"
+    assert rebase["templateRef"] == {"name": "{{steps.detect.outputs.parameters.template}}", "template": "rebase"}
+    for step in (build, rebase):
+        given = {p["name"]: p["value"] for p in step["arguments"]["parameters"]}
+        assert given["inputs-tag"] == "{{steps.inputs.outputs.parameters.tag}}"
+    inputs = next(t for t in spec["templates"] if t["name"] == "inputs")["container"]
+    # The step reads the app detect laid out and the registry; it writes nothing of the run's.
+    assert {"name": "workspace", "mountPath": "/work", "readOnly": True} in inputs["volumeMounts"]
+    assert {"name": "registry", "mountPath": "/secrets/registry", "readOnly": True} in inputs["volumeMounts"]
+    assert "--app=/work/build/app" in inputs["args"] and "--platform-env=/work/build/platform/env" in inputs["args"]
+    assert "--reuse=true" in inputs["args"]
+
+
+def test_the_inputs_step_reads_the_bindings_the_build_mounts_to_count_their_contents(bindings_manifests: Path) -> None:
+    docs = load_docs(bindings_manifests)
+    build = build_template(docs)
+    for lane in ("luban-ci", "luban-ci-pr"):
+        inputs = next(t for t in one(docs, "WorkflowTemplate", lane).body["spec"]["templates"] if t["name"] == "inputs")
+        # The same volumes and type annotations as the build's, read-only at /bindings/<name>.
+        assert inputs["volumes"] == build["volumes"][-3:] and inputs["metadata"] == build["metadata"]
+        assert [a for a in inputs["container"]["args"] if a.startswith("--binding=")] == [
+            "--binding=corporate-ca=/bindings/corporate-ca", "--binding=pypi=/bindings/pypi",
+            "--binding=python-mirror=/bindings/python-mirror"]
+        bound = {m["mountPath"]: m for m in inputs["container"]["volumeMounts"] if m["name"].startswith("binding-")}
+        assert sorted(bound) == ["/bindings/corporate-ca", "/bindings/pypi", "/bindings/python-mirror"]
+        assert all(m["readOnly"] is True for m in bound.values())

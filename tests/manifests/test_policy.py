@@ -343,5 +343,9 @@ def test_a_release_deploys_only_when_its_workflow_says_so(docs: list[Doc]) -> No
     phases = {c["name"]: c for c in build_template["containerSet"]["containers"]}
     # analyze checks it may write the tag export then pushes.
     assert "-tag={{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}" in phases["analyze"]["args"]
-    assert phases["export"]["args"][-1] == "{{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}"
+    assert phases["export"]["args"][-2:] == ["{{inputs.parameters.image-repository}}:{{inputs.parameters.moving-tag}}",
+                                             "{{inputs.parameters.inputs-tag}}"]
+    # A run of inputs built already tags the found image the same way.
+    rebase = {p["name"]: p["value"] for p in steps["rebase"]["arguments"]["parameters"]}
+    assert (rebase["image-tag"], rebase["moving-tag"]) == (build["image-tag"], build["moving-tag"])
     assert {"name": "moving-tag", "default": "latest"} in build_template["inputs"]["parameters"]

@@ -51,10 +51,12 @@ def test_the_step_and_build_containers_get_their_variables(docs: list[Doc]) -> N
     for name in ("luban-ci", "luban-ci-pr"):
         for step, c in _containers(one(docs, "WorkflowTemplate", name)):
             assert c["resources"] == STEP, (name, step)
-    # The pod's containers are counted at once: build and export do the work, the others are light.
+    # The pod's containers are counted at once: build and export do the work, the others are light;
+    # the rebase only copies manifests and swaps the run image's layers.
     phases = dict(_containers(one(docs, "WorkflowTemplate", "luban-build-python")))
     assert {name: c["resources"] for name, c in phases.items()} == {
-        "build/analyze": STEP, "build/detect": STEP, "build/restore": STEP, "build/build": BUILD, "build/export": BUILD}
+        "build/analyze": STEP, "build/detect": STEP, "build/restore": STEP, "build/build": BUILD, "build/export": BUILD,
+        "rebase": STEP}
 
 
 @pytest.fixture(scope="module")

@@ -31,12 +31,19 @@ def test_private_variant_passes_argo_validation(argo_validate: Path, private_man
 
 
 def test_insecure_registries_reach_the_lifecycle(private_manifests: Path) -> None:
-    (build,) = one(load_docs(private_manifests), "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
+    docs = load_docs(private_manifests)
+    build, rebase = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
     for phase in build["containerSet"]["containers"]:
         env = {e["name"]: e["value"] for e in phase["env"]}
         # Only the phases that talk to the registry.
         expected = "10.0.0.5:5000,registry.internal" if phase["name"] in ("analyze", "restore", "export") else None
         assert env.get("CNB_INSECURE_REGISTRIES") == expected, phase["name"]
+    assert {"name": "CNB_INSECURE_REGISTRIES", "value": "10.0.0.5:5000,registry.internal"} in rebase["container"]["env"]
+    # The step that looks the inputs' image up reads the same registries.
+    for name in ("luban-ci", "luban-ci-pr"):
+        args = _templates(docs, name)["inputs"]["container"]["args"]
+        assert [a for a in args if a.startswith("--insecure-registry=")] == [
+            "--insecure-registry=10.0.0.5:5000", "--insecure-registry=registry.internal"]
 
 
 def test_ca_bundle_is_trusted_by_the_steps_that_reach_git_or_github(private_manifests: Path) -> None:
@@ -56,8 +63,8 @@ def test_ca_bundle_is_trusted_by_the_steps_that_reach_git_or_github(private_mani
 
 
 def test_defaults_add_neither(docs) -> None:
-    (build,) = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
-    for phase in build["containerSet"]["containers"]:
+    build, rebase = one(docs, "WorkflowTemplate", "luban-build-python").body["spec"]["templates"]
+    for phase in build["containerSet"]["containers"] + [rebase["container"]]:
         assert "CNB_INSECURE_REGISTRIES" not in {e["name"] for e in phase["env"]}
     for name in ("luban-ci", "luban-ci-pr"):
         spec = one(docs, "WorkflowTemplate", name).body["spec"]

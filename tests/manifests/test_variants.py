@@ -25,7 +25,8 @@ def test_organization_hook_creation_on_ghes(variant_manifests: Path) -> None:
 def test_pack_engine_is_opt_in_and_marked_privileged(docs, variant_manifests: Path) -> None:
     default_build = one(docs, "WorkflowTemplate", "luban-build-python").body
     assert "annotations" not in default_build["metadata"]
-    (build,) = default_build["spec"]["templates"]
+    build, rebase = default_build["spec"]["templates"]
+    assert rebase["container"]["command"] == ["/cnb/lifecycle/rebaser"]
     assert [c["command"][-1] for c in build["containerSet"]["containers"]] == [
         "/cnb/lifecycle/analyzer", "/cnb/lifecycle/detector", "/cnb/lifecycle/restorer", "/cnb/lifecycle/builder",
         "/cnb/lifecycle/exporter"]
@@ -34,6 +35,12 @@ def test_pack_engine_is_opt_in_and_marked_privileged(docs, variant_manifests: Pa
     pack_build = one(variant, "WorkflowTemplate", "luban-build-python").body
     assert pack_build["metadata"]["annotations"]["luban.ci/privileged"].startswith("true")
     (create,) = pack_build["spec"]["templates"]
+    # pack always builds: no inputs step, no rebase, nothing named by the step that is not there.
+    for lane in ("luban-ci", "luban-ci-pr"):
+        spec = one(variant, "WorkflowTemplate", lane).body["spec"]
+        assert "inputs" not in {t["name"] for t in spec["templates"]}
+        pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
+        assert "rebase" not in {s["name"] for group in pipeline["steps"] for s in group}
     assert create["sidecars"][0]["securityContext"]["privileged"] is True
     ns = one(variant, "Namespace", "luban-ci").body["metadata"]["labels"]
     assert ns["pod-security.kubernetes.io/enforce"] == "privileged"

@@ -21,7 +21,7 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
               rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL", asked="https://x-access-token@evil.example",
               origin="https://github.com:443", limit=5000, theirs="e" * 40,
-              phase="Running", other="refs/tags/v1")
+              phase="Running", other="refs/tags/v1", inputs_key="k")
 
 EXPECTED_ERRORS = {
     'invalid_sha': (
@@ -161,6 +161,15 @@ EXPECTED_ERRORS = {
         3,
         "Cannot write the output '/mnt/x': Permission denied. Argo reads step outputs from files. Check "
         'that --outputs names a writable directory.'),
+    'inputs_bad_binding': (
+        2,
+        "--binding 'bad value' is not NAME=DIR. Each binding the build mounts is counted in the build's inputs by its "
+        "contents: pass its name and the directory it is mounted at, for example python-mirror=/bindings/python-mirror."),
+    'inputs_bad_run_image': (
+        2,
+        "--run-image 'bad value' is not LANGUAGE=IMAGE. The build pins a run image per language "
+        "(argo_workflows_run_images): pass each as the language's name and the image, for example "
+        "python=quay.io/luban-ci/stack-run@sha256:<digest>."),
     'report_invalid': (
         3,
         "The lifecycle report '/mnt/x' is not valid TOML: Permission denied. The lifecycle's exporter writes it with "
@@ -304,6 +313,10 @@ NOTICES_EXPECTED = {
     'digest':
         'Image '
         "'quay.io/acme/shop@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'.",
+    'inputs_build': 'Building: it is wrong.',
+    'inputs_reuse': 'Not building: it is wrong; the rebase step tags it for this run on the same run image.',
+    'inputs_rebase': 'Not building: it is wrong.',
+    'inputs': "Inputs: fetch, key 'k'.",
     'deployed':
         'Deployed '
         "'quay.io/acme/shop@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc' from"

@@ -13,6 +13,7 @@ from luban_step.detect import DetectRequest, detect
 from luban_step.digest import DigestRequest, digest
 from luban_step.errors import Exit, StepError
 from luban_step.history import DEFAULT_LIMIT
+from luban_step.inputs import InputsRequest, inputs
 from luban_step.kubeapi import SERVICE_ACCOUNT_DIR
 from luban_step.status import StatusRequest, set_status
 from luban_step.supersede import SupersedeRequest, supersede
@@ -51,6 +52,31 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--report", required=True, help="report.toml written by the lifecycle's exporter")
     cmd.add_argument("--outputs", required=True, help="directory for the output files")
     cmd.add_argument("--image-repository", help="REPO for DIR/image (default: from the report's tags)")
+
+    cmd = commands.add_parser("inputs", help="build, or reuse or rebase the image built from the same inputs")
+    cmd.add_argument("--app", required=True, help="the app as the build gets it (detect's DIR/app)")
+    cmd.add_argument("--platform-env", help="the build env files (detect's DIR/platform/env)")
+    cmd.add_argument("--image-repository", required=True, help="REPO: the image and its inputs-<key> tags")
+    cmd.add_argument("--builder", required=True, help="the builder image the build runs in")
+    cmd.add_argument("--binding", action="append", default=[], metavar="NAME=DIR",
+                     help="a binding the build mounts, read here by its contents (repeatable)")
+    cmd.add_argument("--setting", action="append", default=[], metavar="TEXT",
+                     help="a build setting that changes the image, counted as given (repeatable)")
+    cmd.add_argument("--language", default="", help="the app's language, as detect selected it")
+    cmd.add_argument("--run-image", action="append", default=[], metavar="LANGUAGE=IMAGE",
+                     help="the run image the build template pins for a language (repeatable; "
+                          "default: the builder's)")
+    cmd.add_argument("--lock", action="append", default=[], metavar="FILE",
+                     help="a lock file that fixes the dependencies; without one the app is always built "
+                          "(repeatable; default uv.lock)")
+    cmd.add_argument("--docker-config", help="directory of the registry credentials' config.json")
+    cmd.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
+                     help="a registry spoken to over plain http (repeatable)")
+    cmd.add_argument("--reuse", choices=("true", "false"), default="true",
+                     help="false: always build (default %(default)s)")
+    cmd.add_argument("--default-tag", default="",
+                     help="DIR/tag when no inputs tag is published (an unlocked app): a tag the build pushes anyway")
+    cmd.add_argument("--outputs", required=True, help="directory for DIR/action, DIR/tag, DIR/image, DIR/run-image")
 
     cmd = commands.add_parser("deploy", help="pin the image by digest in the GitOps repository")
     cmd.add_argument("--gitops-repo", required=True)
@@ -114,6 +140,11 @@ def run(args: argparse.Namespace) -> str:
                                     args.build_env), log=_say)
     if args.command == "digest":
         return digest(DigestRequest(args.report, args.outputs, args.image_repository))
+    if args.command == "inputs":
+        return inputs(InputsRequest(
+            args.app, args.platform_env, args.image_repository, args.builder, args.outputs, tuple(args.binding),
+            tuple(args.setting), tuple(args.run_image), args.language, tuple(args.lock or ["uv.lock"]), args.docker_config,
+            tuple(args.insecure_registry), args.reuse == "true", args.default_tag), log=_say)
     if args.command == "deploy":
         return deploy(DeployRequest(
             args.gitops_repo, args.gitops_branch, args.path, args.image_name, args.image,

@@ -210,6 +210,18 @@ ERRORS: dict[str, Entry] = with_fields(FIELDS, {
         "that --outputs names a writable directory.",
         exit=Exit.CONFIG,
     ),
+    "inputs_bad_binding": Entry(
+        "--binding {value} is not NAME=DIR. Each binding the build mounts is counted in the build's "
+        "inputs by its contents: pass its name and the directory it is mounted at, for example "
+        "python-mirror=/bindings/python-mirror.",
+        exit=Exit.USAGE,
+    ),
+    "inputs_bad_run_image": Entry(
+        "--run-image {value} is not LANGUAGE=IMAGE. The build pins a run image per language "
+        "(argo_workflows_run_images): pass each as the language's name and the image, for example "
+        "python=quay.io/luban-ci/stack-run@sha256:<digest>.",
+        exit=Exit.USAGE,
+    ),
     "report_invalid": Entry(
         "The lifecycle report {path} is not valid TOML: {reason}. The lifecycle's exporter writes it with "
         "-report after a successful export. Check the build step's log.",
@@ -394,6 +406,11 @@ NOTICES: dict[str, Entry] = with_fields(FIELDS, {
     "checked_out": Entry("Checked out {sha} into {path}."),
     "detected": Entry("Selected {language} ({source}) with builder {builder} and template {template}."),
     "digest": Entry("Image {image}."),
+    # luban.ci.build_inputs' reasons are its own sentences, the values in them already shown.
+    "inputs_build": Entry("Building: {why}."),
+    "inputs_reuse": Entry("Not building: {why}; the rebase step tags it for this run on the same run image."),
+    "inputs_rebase": Entry("Not building: {why}."),
+    "inputs": Entry("Inputs: {action}, key {inputs_key}."),
     "deployed": Entry("Deployed {image} from {repo} at {sha} to {path} on {branch}."),
     "already_deployed": Entry(
         "{image} from {repo} at {sha} is already deployed to {path} on {branch}; "

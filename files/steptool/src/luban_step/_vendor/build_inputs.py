@@ -1,0 +1,483 @@
+# -*- coding: utf-8 -*-
+# Copyright: luban-ci contributors
+# Apache License 2.0 (see LICENSE)
+"""The inputs of an app build, as one key, and what the registry already holds for it.
+
+A build of a locked app is a function of: the app's files, the builder (its buildpacks, lifecycle,
+build image and run image name), the bindings mounted into it, the build arguments and the
+platform's own program (pack). Their
+digests give a key; each build publishes its image under ``<repository>:inputs-<key>`` as well.
+Before building, the platform asks the registry for that tag:
+
+* no image: ``build``;
+* an image on the run image the builder names now: ``reuse`` its digest, build nothing;
+* an image on an older run image: ``rebase`` it (the run image changed, nothing else did);
+* an image with a layer past its end of support (``expires`` in a buildpack's layer metadata,
+  before today): ``build``, so the buildpack decides again whether what it holds may be used.
+
+An unlocked app is always built: its dependencies are resolved anew, so its files do not fix
+its image. A failure to ask (no daemon, a registry error) means ``build``, never a failed build.
+
+Standard library only (no Ansible), like ``languages.py``, so the pipeline's step tool can carry
+a copy.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Tuple
+
+from .catalog import shown
+
+# Bump when what goes into the key changes: every image gets a new key, so nothing is reused
+# across the change.
+KEY_VERSION = "luban-ci build inputs 1"
+TAG_PREFIX = "inputs-"
+MANIFEST_TYPES = ", ".join([
+    "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"])
+BUILDER_METADATA = "io.buildpacks.builder.metadata"
+LIFECYCLE_METADATA = "io.buildpacks.lifecycle.metadata"
+# A binding of this type is a CPython mirror: its downloads list pins every archive by sha256, so
+# the list stands for the archives (hashing them would cost more than the build it saves).
+MIRROR_TYPE = "uv-python-mirror"
+MIRROR_LIST = "download-metadata.json"
+# The key of a buildpack's layer metadata that names the last day its content is supported (an ISO
+# date; the python-uv buildpack writes the end of security support of the CPython line).
+EXPIRES = "expires"
+
+
+class InputsError(Exception):
+    """Something the key or the lookup needs could not be read; the build then runs."""
+
+
+# ---------------------------------------------------------------- digests of the inputs
+
+
+# How a program is run: (argv, working directory or None, standard input or None) -> (exit code,
+# standard output). The module passes AnsibleModule.run_command; tests, subprocess.
+Runner = Callable[[list, Optional[str], Optional[str]], Tuple[int, str]]
+GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
+def _git(run: Runner, app_dir: Path, *args: str) -> str | None:
+    try:
+        code, out = run(["git", "-C", str(app_dir), *args], None, None)
+    except OSError:
+        return None
+    return out if code == 0 else None
+
+
+def source_digest(app_dir: Path, run: Runner) -> str:
+    """The app's files: the git tree of the directory when it is committed and clean (``tree:``),
+    else a digest of every file under it but ``.git`` (``files:``): paths, executable bits,
+    symbolic link targets and contents."""
+    app_dir = Path(app_dir)
+    # Untracked or ignored files count: pack uploads every file of the directory.
+    status = _git(run, app_dir, "status", "--porcelain", "--untracked-files=all", "--ignored=matching", "--", ".")
+    if status == "":
+        tree = _git(run, app_dir, "rev-parse", "HEAD:./")
+        if tree and re.fullmatch(r"[0-9a-f]{40,64}\n", tree):
+            return "tree:" + tree.strip()
+    return "files:" + tree_digest(app_dir, skip=(".git",))
+
+
+def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> str:
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in skip)
+        base = Path(dirpath)
+        for name in sorted(filenames + [d for d in dirnames if (base / d).is_symlink()]):
+            path = base / name
+            rel = path.relative_to(root).as_posix().encode()
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                digest.update(b"L\0" + rel + b"\0" + os.readlink(path).encode() + b"\0")
+            elif stat.S_ISREG(info.st_mode):
+                digest.update(b"F\0" + rel + b"\0" + (b"x" if info.st_mode & 0o111 else b"-") + b"\0")
+                digest.update(file_digest(path).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def binding_digest(path: Path) -> str:
+    """A binding directory's contents (a CPython mirror: its type and downloads list only)."""
+    path = Path(path)
+    kind = (path / "type").read_text(encoding="utf-8").strip() if (path / "type").is_file() else ""
+    if kind == MIRROR_TYPE and (path / MIRROR_LIST).is_file():
+        return "mirror:" + file_digest(path / MIRROR_LIST)
+    return "files:" + tree_digest(path)
+
+
+def tool_identity(tool: str) -> str:
+    """The platform's own programs (pack) by path, size and modification time: a new pack may write
+    other metadata into the same build. Hashing a 50 MB binary on every build would cost more."""
+    path = shutil.which(tool) or tool
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise InputsError("%s cannot be read: %s" % (tool, exc.strerror)) from exc
+    return "%s:%d:%d" % (os.path.realpath(path), info.st_size, info.st_mtime_ns)
+
+
+def build_key(source: str, builder: str, bindings: dict[str, str], arguments: list[str],
+              tools: list[str] | None = None) -> str:
+    document = {"version": KEY_VERSION, "source": source, "builder": builder, "bindings": bindings,
+                "arguments": arguments, "tools": tools or []}
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def is_locked(app_dir: Path, locks: list[str]) -> str | None:
+    """The lock file that fixes the app's dependencies, if the app has one."""
+    return next((name for name in locks if (Path(app_dir) / name).is_file()), None)
+
+
+# ---------------------------------------------------------------- the Docker engine and registries
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def engine_image(name: str, docker_host: str, timeout: float = 10) -> dict | None:
+    """``docker image inspect`` through the engine's API socket; None when it has no such image."""
+    if not docker_host.startswith("unix://"):
+        raise InputsError("only a unix socket engine is supported (DOCKER_HOST=%s)" % docker_host)
+    connection = _UnixConnection(docker_host[len("unix://"):], timeout)
+    try:
+        connection.request("GET", "/images/%s/json" % urllib.parse.quote(name, safe=""))
+        answer = connection.getresponse()
+        body = answer.read()
+    except (OSError, http.client.HTTPException) as exc:
+        raise InputsError("the Docker engine at %s did not answer: %s" % (docker_host, exc)) from exc
+    finally:
+        connection.close()
+    if answer.status == 404:
+        return None
+    if answer.status != 200:
+        raise InputsError("the Docker engine answered %d for image %s" % (answer.status, name))
+    return json.loads(body)
+
+
+@dataclass(frozen=True)
+class Reference:
+    registry: str
+    repository: str
+    tag: str = ""
+    digest: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> "Reference":
+        rest, _at, digest = text.partition("@")
+        first, slash, remainder = rest.partition("/")
+        if slash and ("." in first or ":" in first or first == "localhost"):
+            registry, path = first, remainder
+        else:
+            registry, path = "index.docker.io", rest if "/" in rest else "library/" + rest
+        repository, colon, tag = path.rpartition(":")
+        if not colon or "/" in tag:
+            repository, tag = path, ""
+        if not tag and not digest:
+            tag = "latest"
+        return cls(registry, repository, tag, digest)
+
+    @property
+    def name(self) -> str:
+        return "%s/%s" % (self.registry, self.repository)
+
+
+@dataclass
+class Registry:
+    """Just enough of the distribution API: manifests by tag or digest, config blobs, with the
+    credentials of a Docker config (``auths``, credential helpers) and its token flow."""
+
+    docker_config: Path
+    run: Runner
+    insecure: tuple[str, ...] = ()
+    timeout: float = 15
+    _tokens: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def _scheme(self, registry: str) -> str:
+        host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
+        local = host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost")
+        return "http" if local or registry in self.insecure else "https"
+
+    def _credentials(self, registry: str) -> str | None:
+        """base64(user:password) for the registry, as docker login stored it."""
+        try:
+            config = json.loads((self.docker_config / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        names = [registry, "https://" + registry, "http://" + registry]
+        if registry == "index.docker.io":
+            names.append("https://index.docker.io/v1/")
+        for name in names:
+            auth = (config.get("auths") or {}).get(name, {}).get("auth")
+            if auth:
+                return auth
+        helper = (config.get("credHelpers") or {}).get(registry) or config.get("credsStore")
+        if helper:
+            try:
+                code, out = self.run(["docker-credential-" + helper, "get"], None, registry)
+                secret = json.loads(out) if code == 0 else None
+            except (OSError, ValueError):
+                secret = None
+            if secret and secret.get("Username") and secret.get("Secret"):
+                return base64.b64encode(("%s:%s" % (secret["Username"], secret["Secret"])).encode()).decode()
+        return None
+
+    def _request(self, method: str, ref: Reference, path: str, accept: str) -> tuple[int, dict, bytes]:
+        scheme = self._scheme(ref.registry)
+        url = "%s://%s/v2/%s/%s" % (scheme, ref.registry, ref.repository, path)
+        authorization = self._tokens.get((ref.registry, ref.repository))
+        for _attempt in range(2):
+            status, headers, body = _http(method, url, {"Accept": accept, **(
+                {"Authorization": authorization} if authorization else {})}, self.timeout)
+            if status in (301, 302, 303, 307, 308) and method in ("GET", "HEAD") and headers.get("location"):
+                return self._follow(method, url, headers["location"], accept, authorization)
+            if status != 401:
+                return status, headers, body
+            authorization = self._authorize(ref, headers.get("www-authenticate", ""))
+            if authorization is None:
+                return status, headers, body
+            self._tokens[(ref.registry, ref.repository)] = authorization
+        return status, headers, body
+
+    def _follow(self, method: str, url: str, location: str, accept: str,
+                authorization: str | None) -> tuple[int, dict, bytes]:
+        """A redirect (Quay, Docker Hub and GHCR serve blobs from storage elsewhere): followed up to
+        five times; the registry's credentials go to the registry's own host only."""
+        origin = urllib.parse.urlsplit(url).netloc
+        for _hop in range(5):
+            url = urllib.parse.urljoin(url, location)
+            same = urllib.parse.urlsplit(url).netloc == origin
+            status, headers, body = _http(method, url, {"Accept": accept, **(
+                {"Authorization": authorization} if authorization and same else {})}, self.timeout)
+            location = headers.get("location", "")
+            if status not in (301, 302, 303, 307, 308) or not location:
+                return status, headers, body
+        raise InputsError("%s redirected more than five times" % origin)
+
+    def _authorize(self, ref: Reference, challenge: str) -> str | None:
+        credentials = self._credentials(ref.registry)
+        scheme, _space, params = challenge.partition(" ")
+        if scheme.lower() == "basic":
+            return "Basic " + credentials if credentials else None
+        if scheme.lower() != "bearer":
+            return None
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', params))
+        if "realm" not in fields:
+            return None
+        query = {"scope": "repository:%s:pull" % ref.repository}
+        if fields.get("service"):
+            query["service"] = fields["service"]
+        url = fields["realm"] + ("&" if "?" in fields["realm"] else "?") + urllib.parse.urlencode(query)
+        status, _headers, body = _http("GET", url, {"Authorization": "Basic " + credentials} if credentials else {},
+                                       self.timeout)
+        if status != 200:
+            return None
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return None
+        token = answer.get("token") or answer.get("access_token")
+        return "Bearer " + token if token else None
+
+    def digest(self, ref: Reference) -> str | None:
+        """The manifest digest a tag (or digest) names; None when there is none."""
+        status, headers, _body = self._request("HEAD", ref, "manifests/" + (ref.digest or ref.tag), MANIFEST_TYPES)
+        if status == 404:
+            return None
+        if status != 200:
+            raise InputsError("%s answered %d for %s" % (ref.registry, status, ref.name))
+        digest = headers.get("docker-content-digest", "")
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            status, _headers, body = self._request("GET", ref, "manifests/" + (ref.digest or ref.tag), MANIFEST_TYPES)
+            if status != 200:
+                raise InputsError("%s answered %d for %s" % (ref.registry, status, ref.name))
+            digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        return digest
+
+    def config(self, ref: Reference, digest: str) -> dict:
+        """The image config (an image manifest, not an index)."""
+        status, _headers, body = self._request("GET", ref, "manifests/" + digest, MANIFEST_TYPES)
+        if status != 200:
+            raise InputsError("%s answered %d for the manifest %s@%s" % (ref.registry, status, ref.name, digest))
+        manifest = json.loads(body)
+        config = (manifest.get("config") or {}).get("digest")
+        if not config:
+            raise InputsError("%s@%s is no image manifest" % (ref.name, digest))
+        status, _headers, body = self._request("GET", ref, "blobs/" + config, "*/*")
+        if status != 200:
+            raise InputsError("%s answered %d for the config of %s@%s" % (ref.registry, status, ref.name, digest))
+        return json.loads(body)
+
+
+def _http(method: str, url: str, headers: dict[str, str], timeout: float) -> tuple[int, dict, bytes]:
+    parts = urllib.parse.urlsplit(url)
+    connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_type(parts.netloc, timeout=timeout)
+    try:
+        connection.request(method, parts.path + ("?" + parts.query if parts.query else ""), headers=headers)
+        answer = connection.getresponse()
+        body = answer.read()
+        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, body
+    except (OSError, http.client.HTTPException) as exc:
+        raise InputsError("%s could not be reached: %s" % (parts.netloc, exc)) from exc
+    finally:
+        connection.close()
+
+
+# ---------------------------------------------------------------- the decision
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # build, reuse or rebase
+    reason: str
+    key: str = ""
+    tag: str = ""  # <repository>:inputs-<key>, published with every build of a locked app
+    digest: str = ""  # the image found for the key
+    run_image: str = ""  # the run image the builder names
+    run_image_digest: str = ""
+
+
+def _label(labels: dict, name: str) -> dict:
+    """A label holding JSON, as an object ({} when absent or unreadable)."""
+    try:
+        value = json.loads(labels.get(name) or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def run_image_of(builder: dict) -> str:
+    """The run image a builder names (its metadata label, as pack reads it)."""
+    metadata = _label((builder.get("Config") or {}).get("Labels") or {}, BUILDER_METADATA)
+    images = metadata.get("images") or []
+    image = images[0].get("image") if images and isinstance(images[0], dict) else None
+    image = image or ((metadata.get("stack") or {}).get("runImage") or {}).get("image")
+    if not image:
+        raise InputsError("the builder names no run image (label %s)" % BUILDER_METADATA)
+    return image
+
+
+def run_image_named(arguments: list[str]) -> str | None:
+    """The run image ``pack build --run-image`` names, which wins over the builder's."""
+    for index, argument in enumerate(arguments):
+        if argument == "--run-image" and index + 1 < len(arguments):
+            return arguments[index + 1]
+        if argument.startswith("--run-image="):
+            return argument.split("=", 1)[1]
+    return None
+
+
+def built_on(config: dict) -> str:
+    """The run image digest an image was exported or rebased onto (lifecycle metadata)."""
+    metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
+    reference = (metadata.get("runImage") or {}).get("reference", "")
+    return reference.rpartition("@")[2] if "@sha256:" in reference else ""
+
+
+def expired(config: dict, today: datetime.date | None = None) -> str | None:
+    """Why an image may not be reused on ``today`` (default: the local date), in words: the first
+    layer, in the lifecycle metadata's buildpack order, whose metadata names in ``expires`` a day
+    before ``today`` (the day itself is still supported), or holds an ``expires`` that is no
+    YYYY-MM-DD date. None when no layer says so. Any buildpack may write the key."""
+    today = today or datetime.date.today()
+    metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
+    buildpacks = metadata.get("buildpacks")
+    for buildpack in buildpacks if isinstance(buildpacks, list) else []:
+        layers = buildpack.get("layers") if isinstance(buildpack, dict) else None
+        for name, layer in sorted(layers.items()) if isinstance(layers, dict) else []:
+            data = layer.get("data") if isinstance(layer, dict) else None
+            if not isinstance(data, dict) or EXPIRES not in data:
+                continue
+            value = data[EXPIRES]
+            which = "its %s layer (buildpack %s)" % (shown(name, 100, quote=False),
+                                                     shown(buildpack.get("key") or "unknown", 100, quote=False))
+            try:
+                if not (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+                    raise ValueError(value)
+                ends = datetime.date.fromisoformat(value)
+            except ValueError:
+                return "%s records an end of support that is no date (%s)" % (which, shown(value, 100))
+            if ends < today:
+                return "the support of %s ended on %s" % (which, ends.isoformat())
+    return None
+
+
+def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Path], arguments: list[str],
+           locks: list[str], registry: Registry, docker_host: str, run: Runner, engine=engine_image,
+           tools: list[str] | None = None, today: datetime.date | None = None) -> Decision:
+    """What to do for this build (``engine``: how to inspect an image in the Docker engine;
+    ``today``: the date the found image's layers are judged by, default the local date)."""
+    lock = is_locked(app_dir, locks)
+    if lock is None:
+        return Decision("build", "the app has no lock file (%s), so its dependencies are resolved anew: "
+                        "it is always built" % ", ".join(locks))
+    try:
+        inspected = engine(builder, docker_host)
+        if inspected is not None:
+            builder_id = inspected["Id"]
+        else:  # pack pulls it: the registry's copy is the one used
+            builder_id = registry.digest(Reference.parse(builder)) or ""
+            if not builder_id:
+                raise InputsError("the builder %s is neither in the engine nor in its registry" % builder)
+            inspected = {"Config": {"Labels": registry.config(Reference.parse(builder), builder_id)
+                                    .get("config", {}).get("Labels") or {}}}
+        run_image = run_image_named(arguments) or run_image_of(inspected)
+        key = build_key(source_digest(app_dir, run), builder_id,
+                        {name: binding_digest(path) for name, path in sorted(bindings.items())}, list(arguments),
+                        [tool_identity(tool) for tool in tools or []])
+        tag = "%s:%s%s" % (repository, TAG_PREFIX, key)
+        run_ref = Reference.parse(run_image)
+        run_digest = registry.digest(run_ref) or ""
+        if not run_digest:
+            raise InputsError("the run image %s is not in its registry" % run_image)
+        target = Reference.parse(tag)
+        found = registry.digest(target)
+        if found is None:
+            return Decision("build", "no image was built from these inputs yet (%s, key %s)" % (lock, key[:12]),
+                            key, tag, "", run_image, run_digest)
+        config = registry.config(target, found)
+        why = expired(config, today)
+        if why is not None:
+            return Decision("build", "%s@%s was built from the same inputs (key %s), but %s, so it is built again: "
+                            "the build decides whether what that layer holds may still be used"
+                            % (repository, found, key[:12], why), key, tag, found, run_image, run_digest)
+        on = built_on(config)
+        if on == run_digest:
+            return Decision("reuse", "%s@%s was built from the same inputs (key %s) on the current run image"
+                            % (repository, found, key[:12]), key, tag, found, run_image, run_digest)
+        return Decision("rebase", "%s@%s was built from the same inputs (key %s) on another run image (%s); "
+                        "rebasing it onto %s@%s" % (repository, found, key[:12], on or "unknown", run_image,
+                                                    run_digest), key, tag, found, run_image, run_digest)
+    except (InputsError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return Decision("build", "what is already built could not be found out (%s), so it is built" % exc)
