@@ -113,7 +113,7 @@ def test_the_first_run_builds_and_names_the_inputs_tag(tmp_path: Path, registry:
 
 @pytest.mark.parametrize(("on", "action"), [(RUN_NOW, "reuse"), (RUN_OLD, "rebase")])
 def test_an_image_of_the_same_inputs_is_reused_or_rebased(tmp_path: Path, registry: FakeRegistry, on: str,
-                                                         action: str) -> None:
+                                                          action: str) -> None:
     _app, out, args = setup(tmp_path, registry)
     assert run_cli(*args).code == 0
     tag = outputs(out)["tag"]
@@ -165,8 +165,8 @@ def test_a_binding_is_name_equals_directory(tmp_path: Path, registry: FakeRegist
     result = run_cli(*args, "--binding", "python-mirror")
     assert result.code == 2
     assert result.err == ("luban-step: error: --binding 'python-mirror' is not NAME=DIR. Each binding the build "
-                             "mounts is counted in the build's inputs by its contents: pass its name and the directory "
-                             "it is mounted at, for example python-mirror=/bindings/python-mirror.\n")
+                          "mounts is counted in the build's inputs by its contents: pass its name and the directory "
+                          "it is mounted at, for example python-mirror=/bindings/python-mirror.\n")
 
 
 def test_the_run_image_pinned_for_the_apps_language_is_the_one_checked(tmp_path: Path, registry: FakeRegistry) -> None:
