@@ -120,12 +120,25 @@ def file_digest(path: Path) -> str:
 
 
 def binding_digest(path: Path) -> str:
-    """A binding directory's contents (a CPython mirror: its type and downloads list only)."""
+    """A binding directory's contents as a buildpack reads them: each entry by its name and the
+    contents it leads to (a CPython mirror: its type and downloads list only). Entries whose name
+    starts with two dots are not the binding's: a Kubernetes Secret or ConfigMap volume links each
+    key through ``..data`` to a directory named after the time it was written, which differs in
+    every pod (and Kubernetes refuses keys starting with "..")."""
     path = Path(path)
     kind = (path / "type").read_text(encoding="utf-8").strip() if (path / "type").is_file() else ""
     if kind == MIRROR_TYPE and (path / MIRROR_LIST).is_file():
         return "mirror:" + file_digest(path / MIRROR_LIST)
-    return "files:" + tree_digest(path)
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(path)):
+        entry = path / name
+        if name.startswith(".."):
+            continue
+        if entry.is_file():  # through any link
+            digest.update(b"F\0" + name.encode() + b"\0" + file_digest(entry).encode() + b"\0")
+        elif entry.is_dir():
+            digest.update(b"D\0" + name.encode() + b"\0" + tree_digest(entry.resolve()).encode() + b"\0")
+    return "entries:" + digest.hexdigest()
 
 
 def tool_identity(tool: str) -> str:

@@ -106,6 +106,30 @@ def test_a_python_mirror_binding_counts_by_its_downloads_list(tmp_path: Path) ->
     assert bi.binding_digest(ca) != before
 
 
+def kubernetes_volume(root: Path, written: str, keys: dict[str, str]) -> Path:
+    """A Secret or ConfigMap volume as the kubelet writes it: the keys in a directory named after
+    the time they were written, reached through ..data and one link per key."""
+    write(root / written, keys)
+    (root / "..data").symlink_to(written)
+    for key in keys:
+        (root / key).symlink_to("..data/" + key)
+    return root
+
+
+def test_a_kubernetes_volume_binding_counts_by_its_keys_not_by_when_the_pod_got_it(tmp_path: Path) -> None:
+    keys = {"type": "netrc", ".netrc": "machine index login robot password s3cret\n"}
+    one = kubernetes_volume(tmp_path / "pod-1", "..2026_11_29_12_20_00.111", keys)
+    other = kubernetes_volume(tmp_path / "pod-2", "..2026_11_29_12_24_31.222", keys)
+    assert bi.binding_digest(one) == bi.binding_digest(other)
+    changed = kubernetes_volume(tmp_path / "pod-3", "..2026_11_29_12_30_00.333", dict(keys, type="netrc\n"))
+    assert bi.binding_digest(changed) != bi.binding_digest(one)
+    renamed = kubernetes_volume(tmp_path / "pod-4", "..2026_11_29_12_31_00.444", {"type": "netrc", "netrc": keys[".netrc"]})
+    assert bi.binding_digest(renamed) != bi.binding_digest(one)
+    # A key may start with one dot, and it counts.
+    rotated = kubernetes_volume(tmp_path / "pod-5", "..2026_11_29_12_32_00.555", dict(keys, **{".netrc": "other"}))
+    assert bi.binding_digest(rotated) != bi.binding_digest(one)
+
+
 def test_the_key_changes_with_each_input() -> None:
     base = ("tree:" + "a" * 40, BUILDER_ID, {"python-mirror": "mirror:1"}, ["--env", "A=1"])
     key = bi.build_key(*base)
