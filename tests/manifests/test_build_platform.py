@@ -281,10 +281,16 @@ def test_the_inputs_step_decides_between_the_build_and_the_rebase(docs: list[Doc
     spec = one(docs, "WorkflowTemplate", lane).body["spec"]
     pipeline = next(t for t in spec["templates"] if t["name"] == "pipeline")
     names = [[step["name"] for step in group] for group in pipeline["steps"]]
-    assert names[:4] == [["checkout"], ["detect"], ["inputs"], ["build", "rebase"]]
-    build, rebase = pipeline["steps"][3]
+    assert names[:4] == [["checkout"], ["detect"], ["inputs"], ["build", "tag", "rebase"]]
+    build, tag, rebase = pipeline["steps"][3]
     assert build["when"] == "'{{steps.inputs.outputs.parameters.action}}' == 'build'"
-    assert rebase["when"] == "'{{steps.inputs.outputs.parameters.action}}' != 'build'"
+    assert tag["when"] == "'{{steps.inputs.outputs.parameters.action}}' == 'reuse'"
+    assert rebase["when"] == "'{{steps.inputs.outputs.parameters.action}}' == 'rebase'"
+    assert tag["arguments"]["parameters"] == [{"name": "image", "value": "{{steps.inputs.outputs.parameters.image}}"}]
+    # A reuse keeps the found manifest: the run's tags point at it, with the build's robot.
+    container = next(t for t in spec["templates"] if t["name"] == "tag")["container"]
+    assert container["args"][:2] == ["tag", "--image={{inputs.parameters.image}}"]
+    assert {"name": "registry", "mountPath": "/secrets/registry", "readOnly": True} in container["volumeMounts"]
     assert rebase["templateRef"] == {"name": "{{steps.detect.outputs.parameters.template}}", "template": "rebase"}
     for step in (build, rebase):
         given = {p["name"]: p["value"] for p in step["arguments"]["parameters"]}

@@ -37,7 +37,7 @@ def test_every_step_tool_call_parses(docs: list[Doc], step_parser) -> None:
             for name in ("credentials_dir", "token_file"):
                 value = getattr(args, name, None)
                 assert value is None or value.startswith("/secrets/"), (wt.name, t["name"], value)
-    assert seen == {"supersede", "checkout", "detect", "inputs", "digest", "deploy", "status"}
+    assert seen == {"supersede", "checkout", "detect", "inputs", "tag", "digest", "deploy", "status"}
 
 
 def test_checkout_clones_from_the_configured_github_host_only(docs: list[Doc], step_parser) -> None:

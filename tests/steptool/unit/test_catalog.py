@@ -21,7 +21,7 @@ SAMPLE = dict(option="--opt", value="bad value", why="it is wrong", path="/mnt/x
               workflow="ci-shop-new", field="[build] exclude", table="[[build.env]]", index=3, kept=12, dropped=4,
               rule="by project.toml's exclude", names="BP_A, UV_INDEX_URL", asked="https://x-access-token@evil.example",
               origin="https://github.com:443", limit=5000, theirs="e" * 40,
-              phase="Running", other="refs/tags/v1", inputs_key="k")
+              phase="Running", other="refs/tags/v1", inputs_key="k", repository="quay.io/acme/shop")
 
 EXPECTED_ERRORS = {
     'invalid_sha': (
@@ -161,6 +161,15 @@ EXPECTED_ERRORS = {
         3,
         "Cannot write the output '/mnt/x': Permission denied. Argo reads step outputs from files. Check "
         'that --outputs names a writable directory.'),
+    'tag_elsewhere': (
+        2,
+        "--tag 'bad value' does not name a tag of 'quay.io/acme/shop'. The run's tags point at the image found for its "
+        "inputs, which lives in that repository: pass REPOSITORY:TAG with the image's own repository."),
+    'tag_failed': (
+        4,
+        "Tagging 'quay.io/acme/shop@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc' for this run "
+        "failed 5 times: fatal: boom. The registry refused or did not answer; check that the run's registry robot may "
+        "push to the repository, then retry the run (it finds the same image again)."),
     'inputs_bad_binding': (
         2,
         "--binding 'bad value' is not NAME=DIR. Each binding the build mounts is counted in the build's inputs by its "
@@ -314,7 +323,10 @@ NOTICES_EXPECTED = {
         'Image '
         "'quay.io/acme/shop@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'.",
     'inputs_build': 'Building: it is wrong.',
-    'inputs_reuse': 'Not building: it is wrong; the rebase step tags it for this run on the same run image.',
+    'inputs_reuse': "Not building: it is wrong; the tag step points this run's tags at it.",
+    'tag_retry': 'Tagging failed (attempt 2 of 5): fatal: boom; trying again in 2 s.',
+    'tagged': "Tagged 'quay.io/acme/shop@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc' for this run "
+              "(2 tags): nothing was built.",
     'inputs_rebase': 'Not building: it is wrong.',
     'inputs': "Inputs: fetch, key 'k'.",
     'deployed':

@@ -22,6 +22,7 @@ class FakeRegistry:
         self.manifests: dict[str, tuple[str, bytes]] = {}  # /v2/<repo>/manifests/<ref> -> (digest, body)
         self.blobs: dict[str, bytes] = {}
         self.seen: list[str] = []
+        self.put_status: list[int] = []  # answers to the next PUTs (default 201)
         registry = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -40,12 +41,23 @@ class FakeRegistry:
                 self.send_response(200)
                 if found:
                     self.send_header("Docker-Content-Digest", found[0])
+                    self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.command == "GET":
                     self.wfile.write(body)
 
             do_HEAD = do_GET
+
+            def do_PUT(self) -> None:  # the standard library's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                registry.seen.append("PUT %s %s" % (self.path, self.headers.get("Content-Type")))
+                status = registry.put_status.pop(0) if registry.put_status else 201
+                if status == 201:
+                    registry.manifests[self.path] = ("sha256:" + hashlib.sha256(body).hexdigest(), body)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.host = "127.0.0.1:%d" % self.httpd.server_address[1]

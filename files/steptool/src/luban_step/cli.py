@@ -14,6 +14,7 @@ from luban_step.digest import DigestRequest, digest
 from luban_step.errors import Exit, StepError
 from luban_step.history import DEFAULT_LIMIT
 from luban_step.inputs import InputsRequest, inputs
+from luban_step.tag import TagRequest, tag
 from luban_step.kubeapi import SERVICE_ACCOUNT_DIR
 from luban_step.status import StatusRequest, set_status
 from luban_step.supersede import SupersedeRequest, supersede
@@ -77,6 +78,15 @@ def parser() -> argparse.ArgumentParser:
     cmd.add_argument("--default-tag", default="",
                      help="DIR/tag when no inputs tag is published (an unlocked app): a tag the build pushes anyway")
     cmd.add_argument("--outputs", required=True, help="directory for DIR/action, DIR/tag, DIR/image, DIR/run-image")
+
+    cmd = commands.add_parser("tag", help="point this run's tags at the image found for its inputs")
+    cmd.add_argument("--image", required=True, help="REPO@sha256:DIGEST, as inputs wrote it to DIR/image")
+    cmd.add_argument("--tag", action="append", default=[], required=True, metavar="REPO:TAG",
+                     help="a tag of the same repository (repeatable)")
+    cmd.add_argument("--report", required=True, help="where to write the lifecycle's report shape for digest")
+    cmd.add_argument("--docker-config", help="directory of the registry credentials' config.json")
+    cmd.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
+                     help="a registry spoken to over plain http (repeatable)")
 
     cmd = commands.add_parser("deploy", help="pin the image by digest in the GitOps repository")
     cmd.add_argument("--gitops-repo", required=True)
@@ -145,6 +155,9 @@ def run(args: argparse.Namespace) -> str:
             args.app, args.platform_env, args.image_repository, args.builder, args.outputs, tuple(args.binding),
             tuple(args.setting), tuple(args.run_image), args.language, tuple(args.lock or ["uv.lock"]), args.docker_config,
             tuple(args.insecure_registry), args.reuse == "true", args.default_tag), log=_say)
+    if args.command == "tag":
+        return tag(TagRequest(args.image, tuple(args.tag), args.report, args.docker_config,
+                              tuple(args.insecure_registry)), log=_say)
     if args.command == "deploy":
         return deploy(DeployRequest(
             args.gitops_repo, args.gitops_branch, args.path, args.image_name, args.image,

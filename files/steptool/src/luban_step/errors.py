@@ -222,6 +222,18 @@ ERRORS: dict[str, Entry] = with_fields(FIELDS, {
         "python=quay.io/luban-ci/stack-run@sha256:<digest>.",
         exit=Exit.USAGE,
     ),
+    "tag_elsewhere": Entry(
+        "--tag {value} does not name a tag of {repository}. The run's tags point at the image found "
+        "for its inputs, which lives in that repository: pass REPOSITORY:TAG with the image's own "
+        "repository.",
+        exit=Exit.USAGE,
+    ),
+    "tag_failed": Entry(
+        "Tagging {image} for this run failed {attempts} times: {detail}. The registry refused or did "
+        "not answer; check that the run's registry robot may push to the repository, then retry the "
+        "run (it finds the same image again).",
+        exit=Exit.REMOTE,
+    ),
     "report_invalid": Entry(
         "The lifecycle report {path} is not valid TOML: {reason}. The lifecycle's exporter writes it with "
         "-report after a successful export. Check the build step's log.",
@@ -408,9 +420,11 @@ NOTICES: dict[str, Entry] = with_fields(FIELDS, {
     "digest": Entry("Image {image}."),
     # luban.ci.build_inputs' reasons are its own sentences, the values in them already shown.
     "inputs_build": Entry("Building: {why}."),
-    "inputs_reuse": Entry("Not building: {why}; the rebase step tags it for this run on the same run image."),
+    "inputs_reuse": Entry("Not building: {why}; the tag step points this run's tags at it."),
     "inputs_rebase": Entry("Not building: {why}."),
     "inputs": Entry("Inputs: {action}, key {inputs_key}."),
+    "tag_retry": Entry("Tagging failed (attempt {attempt} of {attempts}): {detail}; trying again in {delay} s."),
+    "tagged": Entry("Tagged {image} for this run ({count} tags): nothing was built."),
     "deployed": Entry("Deployed {image} from {repo} at {sha} to {path} on {branch}."),
     "already_deployed": Entry(
         "{image} from {repo} at {sha} is already deployed to {path} on {branch}; "

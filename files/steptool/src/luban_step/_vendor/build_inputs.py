@@ -265,21 +265,24 @@ class Registry:
                 return base64.b64encode(("%s:%s" % (secret["Username"], secret["Secret"])).encode()).decode()
         return None
 
-    def _request(self, method: str, ref: Reference, path: str, accept: str) -> tuple[int, dict, bytes]:
+    def _request(self, method: str, ref: Reference, path: str, accept: str, data: bytes | None = None,
+                 content_type: str = "") -> tuple[int, dict, bytes]:
         scheme = self._scheme(ref.registry)
         url = "%s://%s/v2/%s/%s" % (scheme, ref.registry, ref.repository, path)
-        authorization = self._tokens.get((ref.registry, ref.repository))
+        actions = "pull" if data is None else "pull,push"
+        authorization = self._tokens.get((ref.registry, ref.repository, actions))
+        extra = {"Content-Type": content_type} if content_type else {}
         for _attempt in range(2):
-            status, headers, body = _http(method, url, {"Accept": accept, **(
-                {"Authorization": authorization} if authorization else {})}, self.timeout)
+            status, headers, body = _http(method, url, {"Accept": accept, **extra, **(
+                {"Authorization": authorization} if authorization else {})}, self.timeout, data)
             if status in (301, 302, 303, 307, 308) and method in ("GET", "HEAD") and headers.get("location"):
                 return self._follow(method, url, headers["location"], accept, authorization)
             if status != 401:
                 return status, headers, body
-            authorization = self._authorize(ref, headers.get("www-authenticate", ""))
+            authorization = self._authorize(ref, headers.get("www-authenticate", ""), actions)
             if authorization is None:
                 return status, headers, body
-            self._tokens[(ref.registry, ref.repository)] = authorization
+            self._tokens[(ref.registry, ref.repository, actions)] = authorization
         return status, headers, body
 
     def _follow(self, method: str, url: str, location: str, accept: str,
@@ -297,7 +300,7 @@ class Registry:
                 return status, headers, body
         raise InputsError("%s redirected more than five times" % origin)
 
-    def _authorize(self, ref: Reference, challenge: str) -> str | None:
+    def _authorize(self, ref: Reference, challenge: str, actions: str = "pull") -> str | None:
         credentials = self._credentials(ref.registry)
         scheme, _space, params = challenge.partition(" ")
         if scheme.lower() == "basic":
@@ -307,7 +310,7 @@ class Registry:
         fields = dict(re.findall(r'(\w+)="([^"]*)"', params))
         if "realm" not in fields:
             return None
-        query = {"scope": "repository:%s:pull" % ref.repository}
+        query = {"scope": "repository:%s:%s" % (ref.repository, actions)}
         if fields.get("service"):
             query["service"] = fields["service"]
         url = fields["realm"] + ("&" if "?" in fields["realm"] else "?") + urllib.parse.urlencode(query)
@@ -337,6 +340,21 @@ class Registry:
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
         return digest
 
+    def tag(self, ref: Reference, digest: str, tags: list[str]) -> None:
+        """Points each of ``tags`` (in ``ref``'s repository) at the manifest ``digest``: the same bytes
+        under another name, so the digest stays what it is."""
+        status, headers, body = self._request("GET", ref, "manifests/" + digest, MANIFEST_TYPES)
+        if status != 200:
+            raise InputsError("%s answered %d for the manifest %s@%s" % (ref.registry, status, ref.name, digest))
+        if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+            raise InputsError("%s served other bytes for the manifest %s@%s" % (ref.registry, ref.name, digest))
+        media_type = headers.get("content-type", "").split(";")[0].strip() or json.loads(body).get("mediaType", "")
+        for tag in tags:
+            status, _headers, answer = self._request("PUT", ref, "manifests/" + tag, "*/*", body, media_type)
+            if status not in (200, 201):
+                raise InputsError("%s answered %d to tagging %s:%s: %s" % (
+                    ref.registry, status, ref.name, tag, shown(answer[:200].decode("utf-8", "replace"))))
+
     def config(self, ref: Reference, digest: str) -> dict:
         """The image config (an image manifest, not an index)."""
         status, _headers, body = self._request("GET", ref, "manifests/" + digest, MANIFEST_TYPES)
@@ -352,12 +370,13 @@ class Registry:
         return json.loads(body)
 
 
-def _http(method: str, url: str, headers: dict[str, str], timeout: float) -> tuple[int, dict, bytes]:
+def _http(method: str, url: str, headers: dict[str, str], timeout: float,
+          data: bytes | None = None) -> tuple[int, dict, bytes]:
     parts = urllib.parse.urlsplit(url)
     connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     connection = connection_type(parts.netloc, timeout=timeout)
     try:
-        connection.request(method, parts.path + ("?" + parts.query if parts.query else ""), headers=headers)
+        connection.request(method, parts.path + ("?" + parts.query if parts.query else ""), body=data, headers=headers)
         answer = connection.getresponse()
         body = answer.read()
         return answer.status, {k.lower(): v for k, v in answer.getheaders()}, body
