@@ -49,6 +49,7 @@ MANIFEST_TYPES = ", ".join([
     "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"])
 BUILDER_METADATA = "io.buildpacks.builder.metadata"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 LIFECYCLE_METADATA = "io.buildpacks.lifecycle.metadata"
 # A binding of this type is a CPython mirror: its downloads list pins every archive by sha256, so
 # the list stands for the archives (hashing them would cost more than the build it saves).
@@ -348,7 +349,12 @@ class Registry:
             raise InputsError("%s answered %d for the manifest %s@%s" % (ref.registry, status, ref.name, digest))
         if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
             raise InputsError("%s served other bytes for the manifest %s@%s" % (ref.registry, ref.name, digest))
-        media_type = headers.get("content-type", "").split(";")[0].strip() or json.loads(body).get("mediaType", "")
+        try:
+            declared = json.loads(body).get("mediaType", "")
+        except (ValueError, AttributeError):
+            declared = ""
+        media_type = (declared if isinstance(declared, str) and declared else ""
+                      ) or headers.get("content-type", "").split(";")[0].strip() or OCI_MANIFEST
         for tag in tags:
             status, _headers, answer = self._request("PUT", ref, "manifests/" + tag, "*/*", body, media_type)
             if status not in (200, 201):
@@ -434,7 +440,9 @@ def built_on(config: dict) -> str:
     """The run image digest an image was exported or rebased onto (lifecycle metadata)."""
     metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
     reference = (metadata.get("runImage") or {}).get("reference", "")
-    return reference.rpartition("@")[2] if "@sha256:" in reference else ""
+    digest = reference.rpartition("@")[2] if isinstance(reference, str) else ""
+    # The label is written where the app's build runs: anything but a digest is not one.
+    return digest if re.fullmatch(r"sha256:[0-9a-f]{64}", digest) else ""
 
 
 def expired(config: dict, today: datetime.date | None = None) -> str | None:

@@ -460,12 +460,3 @@ def test_only_files_with_debug_information_are_stripped(make_context, tmp_path: 
     (tree / "lib" / "libpython3.12.so.1.0").write_bytes(_elf([".text"]))  # a stripped archive: no strip at all
     layer_python.strip_debug_info(ctx, tree, {"PATH": str(tools)})
     assert calls == []
-
-
-def test_the_interpreter_keeps_one_modification_time_so_uv_reuses_what_it_learnt_of_it(make_context) -> None:
-    """uv caches an interpreter's facts (the uv-cache layer) while its executable's modification time
-    is unchanged; CPython is extracted anew on every dependency change, at a new time otherwise."""
-    ctx = make_context(APP)
-    runtime(ctx, FakeUv())
-    interpreter = ctx.layers_dir / "python" / "cpython-3.12.1-linux-x86_64-gnu" / "bin" / "python3.12"
-    assert interpreter.stat().st_mtime == layer_python.INTERPRETER_MTIME == 315532800

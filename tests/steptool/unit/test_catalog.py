@@ -164,7 +164,8 @@ EXPECTED_ERRORS = {
     'tag_elsewhere': (
         2,
         "--tag 'bad value' does not name a tag of 'quay.io/acme/shop'. The run's tags point at the image found for its "
-        "inputs, which lives in that repository: pass REPOSITORY:TAG with the image's own repository."),
+        "inputs, which lives in that repository: pass REPOSITORY:TAG with the image's own repository and a tag of "
+        "letters, digits, '_', '.' and '-' (at most 128)."),
     'tag_failed': (
         4,
         "Tagging 'quay.io/acme/shop@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc' for this run "

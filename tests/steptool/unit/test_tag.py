@@ -57,6 +57,10 @@ def test_a_tag_of_another_repository_is_refused(tmp_path: Path, registry: FakeRe
     assert result.code == 2
     assert result.err == (
         "luban-step: error: --tag '%s/apps/b:latest' does not name a tag of '%s'. The run's tags point at the image "
-        "found for its inputs, which lives in that repository: pass REPOSITORY:TAG with the image's own repository.\n"
-        % (registry.host, repo))
+        "found for its inputs, which lives in that repository: pass REPOSITORY:TAG with the image's own repository "
+        "and a tag of letters, digits, '_', '.' and '-' (at most 128).\n" % (registry.host, repo))
+    for bad in ("v1#x", "a/b", ".hidden", 'x"y', "x" * 129, ""):
+        result = run_cli("tag", "--image", repo + "@" + digest, "--tag", repo + ":" + bad,
+                         "--report", str(tmp_path / "report.toml"))
+        assert result.code == 2, bad
     assert not [s for s in registry.seen if s.startswith("PUT")]

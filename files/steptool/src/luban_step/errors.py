@@ -225,7 +225,7 @@ ERRORS: dict[str, Entry] = with_fields(FIELDS, {
     "tag_elsewhere": Entry(
         "--tag {value} does not name a tag of {repository}. The run's tags point at the image found "
         "for its inputs, which lives in that repository: pass REPOSITORY:TAG with the image's own "
-        "repository.",
+        "repository and a tag of letters, digits, '_', '.' and '-' (at most 128).",
         exit=Exit.USAGE,
     ),
     "tag_failed": Entry(

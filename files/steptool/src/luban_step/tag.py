@@ -8,6 +8,7 @@ rebaser, in the build template.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from luban_step._vendor.build_inputs import InputsError, Reference, Registry
 from luban_step.errors import StepError, notice
 from luban_step.inputs import run_command
 
+# A tag as the distribution spec allows it.
+TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 ATTEMPTS = 3
 DELAYS = (2, 8)
 
@@ -44,7 +47,7 @@ def tag(request: TagRequest, log=print, sleep=time.sleep) -> str:
     names = []
     for item in request.tags:
         head, _colon, name = item.rpartition(":")
-        if head != repository or not name or "/" in name:
+        if head != repository or not TAG.fullmatch(name):
             raise StepError("tag_elsewhere", value=item, repository=repository)
         names.append(name)
     registry = Registry(Path(request.docker_config or "/nonexistent"), run_command, request.insecure_registries)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import http.server
 import json
 import os
@@ -374,6 +375,11 @@ class _Server:
 
             do_HEAD = do_GET
 
+            def do_PUT(self) -> None:  # the standard library's name
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                do_get = Handler.do_GET
+                do_get(self)
+
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.address = "127.0.0.1:%d" % self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -416,3 +422,36 @@ def test_a_registry_answer_cut_short_is_a_reason_to_build(tmp_path: Path) -> Non
             bi.Registry(tmp_path, runner).config(bi.Reference.parse(short.address + "/apps/a:t"), "t")
     finally:
         short.close()
+
+
+def test_a_tag_asks_the_token_service_for_push_and_puts_the_manifest_bytes_under_their_type(tmp_path: Path) -> None:
+    manifest = json.dumps({"mediaType": "application/vnd.oci.image.manifest.v1+json", "config": {}}).encode()
+    digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    token = _Server({})
+    token.routes.update({
+        "/token?scope=repository%3Aapps%2Fa%3Apull&service=r": (200, {}, b'{"token": "pull-only"}'),
+        "/token?scope=repository%3Aapps%2Fa%3Apull%2Cpush&service=r": (200, {}, b'{"token": "push"}'),
+    })
+    challenge = 'Bearer realm="http://%s/token",service="r"' % token.address
+    seen_types = []
+
+    def as_token(name, answer):
+        def route(headers):
+            if headers.get("Authorization") != "Bearer " + name:
+                return 401, {"WWW-Authenticate": challenge, "Content-Length": "0"}, b""
+            seen_types.append(headers.get("Content-Type"))
+            return answer
+        return route
+
+    registry = _Server({
+        "/v2/apps/a/manifests/" + digest: as_token("pull-only", (200, {"Content-Length": str(len(manifest))}, manifest)),
+        "/v2/apps/a/manifests/v1": as_token("push", (201, {"Content-Length": "0"}, b"")),
+    })
+    try:
+        bi.Registry(tmp_path, runner).tag(bi.Reference.parse(registry.address + "/apps/a"), digest, ["v1"])
+    finally:
+        registry.close()
+        token.close()
+    assert [path for path, _auth in token.seen] == [
+        "/token?scope=repository%3Aapps%2Fa%3Apull&service=r", "/token?scope=repository%3Aapps%2Fa%3Apull%2Cpush&service=r"]
+    assert seen_types[-1] == "application/vnd.oci.image.manifest.v1+json"

@@ -9,7 +9,6 @@ it on and removed again (`release`), so the layer is still kept: not hashed, not
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import struct
 from collections.abc import Mapping
@@ -23,8 +22,6 @@ from .layers import Layer, remove_uv_bookkeeping
 from .python_version import PythonRequest, support_ends
 
 NAME = "python"
-# 1980-01-01, the lifecycle's timestamp for every file of an image layer.
-INTERPRETER_MTIME = 315532800
 
 
 def resolve(ctx: Context, uv_bin: Path, request: PythonRequest, env: Mapping[str, str]) -> str:
@@ -167,11 +164,6 @@ def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Pa
     found = sorted(p for p in python.path.glob(f"cpython-{version}-*/bin/python{minor}") if not p.parent.parent.is_symlink())
     if not found:
         raise BuildpackError("python_install_failed", version=version, detail=f"no python{minor} under {python.path} after the install")
-    # uv keeps what it learns of an interpreter in its cache (the uv-cache layer), valid while the
-    # executable's modification time is unchanged. CPython is extracted again on every dependency
-    # change, so a fixed time (the exporter writes every file with this one anyway) lets the next
-    # build skip that query.
-    os.utime(found[0], (INTERPRETER_MTIME, INTERPRETER_MTIME))
     python.write(metadata)
     sbom.write(ctx.layers_dir, python.name, sbom.python_sbom(version))
     return found[0]

@@ -9,7 +9,6 @@ result is byte for byte the venv a build from nothing gives; the contract tests 
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,19 +77,22 @@ def distributions(venv: Path) -> dict[str, bytes]:
 
 
 def remove_leftovers(venv: Path) -> None:
-    """Removes the .pyc files whose source is gone and then the empty directories: what uninstalling
-    a distribution leaves behind (the .pyc files are not in its RECORD). Done on every build, so a
-    venv updated in place and one built from nothing have the same tree."""
+    """Removes the .pyc files whose source is gone, then each directory that this left empty and
+    its parents that became empty: what uninstalling a distribution leaves behind (its .pyc files
+    are not in its RECORD). Any other directory, empty or not, stays. Done on every build, so a venv
+    updated in place and one built from nothing have the same tree."""
     lib = venv / "lib"
+    kept = {lib, *lib.glob("python*"), *lib.glob("python*/site-packages")}
+    emptied = set()
     for cache in sorted(lib.rglob("__pycache__")):
         for pyc in cache.glob("*.pyc"):
             if not (cache.parent / (pyc.name.split(".", 1)[0] + ".py")).exists():
                 pyc.unlink()
-    kept = {lib, *lib.glob("python*"), *lib.glob("python*/site-packages")}
-    for root, _dirs, _files in os.walk(lib, topdown=False):
-        path = Path(root)
-        if path not in kept and not path.is_symlink() and not any(path.iterdir()):
-            path.rmdir()
+                emptied.add(cache)
+    for directory in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+        while directory not in kept and directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+            directory = directory.parent
 
 
 def _launch_env(venv: Layer) -> None:
