@@ -20,6 +20,10 @@ RUNPATH made relative (``$ORIGIN``) and the shared libraries it needs beyond gli
 ``python/lib``, so the result runs in a minimal image; debug information is stripped once, here.
 Archives are byte-for-byte reproducible (sorted members, fixed times and owners), so re-running
 the script changes nothing.
+
+The standard library's bytecode is compiled into the archive, as python-build-standalone ships it.
+Without it, every start of an app (its image's layers are read-only) compiled each standard module
+it imports again, and uv's interpreter query did the same in every build.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ from pathlib import Path
 
 # The python-build-standalone release URL prefix uv rewrites with UV_PYTHON_INSTALL_MIRROR.
 PBS_RELEASES = "https://github.com/astral-sh/python-build-standalone/releases/download"
-# The "build" tag of our archives: bump it when the packing changes (luban2: debug info stripped).
-BUILD_TAG = "luban2"
+# The "build" tag of our archives: bump it when the packing changes (luban2: debug info stripped;
+# luban3: the standard library's bytecode compiled).
+BUILD_TAG = "luban3"
 # Libraries that belong to glibc itself: present in every glibc image, never bundled.
 GLIBC_LIBS = re.compile(
     r"^(ld-linux.*|linux-vdso.*|libc|libm|libdl|libpthread|librt|libutil|libresolv|libnsl|"
@@ -135,6 +140,35 @@ def stage(interp: Interpreter, root: Path) -> None:
     if (interp.prefix / "include").is_dir():
         shutil.copytree(interp.prefix / "include", dest / "include", symlinks=True)
     bundle_libraries(dest)
+    compile_stdlib(dest, mm)
+
+
+# Run by the staged interpreter: every standard-library source, in sorted order, in this one
+# process, with a fixed hash seed (the same order and state give the same marshal bytes). The
+# recorded file name is the path inside the archive, not the staging directory's; the import system
+# shows the real path once installed. Unchecked-hash .pyc files: valid whatever times the
+# extraction gives the sources; the sources of a released interpreter never change. A file that
+# does not compile (a template, a Python 2 leftover) gets no .pyc, as compileall leaves it.
+COMPILE = """
+import os, py_compile, sys
+lib, name = sys.argv[1], sys.argv[2]
+for root, dirs, files in os.walk(lib):
+    dirs.sort()
+    for file in sorted(files):
+        if file.endswith(".py"):
+            path = os.path.join(root, file)
+            py_compile.compile(path, dfile=os.path.join(name, os.path.relpath(path, lib)), quiet=2,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+"""
+
+
+def compile_stdlib(dest: Path, mm: str) -> None:
+    """Compiles the staged standard library (optimization level 0: what apps run) with the staged
+    interpreter itself, isolated from this machine's Python settings."""
+    lib = dest / "lib" / f"python{mm}"
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+    subprocess.run([str(dest / "bin" / f"python{mm}"), "-I", "-B", "-c", COMPILE, str(lib), f"python/lib/python{mm}"],
+                   env=env, check=True)
 
 
 def bundle_libraries(dest: Path) -> None:
@@ -249,7 +283,9 @@ def verify(out: Path, minors: list[str], uv: str) -> None:
             subprocess.run([uv, "python", "install", mm, "--no-bin", "--quiet"], env=env, check=True)
             found = subprocess.run([uv, "python", "find", "--managed-python", mm], env=env, check=True, capture_output=True, text=True)
             exe = Path(found.stdout.strip())
-            check = "import ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, uuid, json, venv; print(ssl.OPENSSL_VERSION)"
+            # ... and imports the standard library from its bytecode: json's .pyc was installed.
+            check = ("import ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, uuid, json, venv, os, importlib.util;"
+                     "assert os.path.isfile(importlib.util.cache_from_source(json.__file__)), 'no bytecode'")
             subprocess.run([str(exe), "-c", check], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"})
             tree = exe.resolve().parent.parent
             for path in sorted(tree.rglob("*")):

@@ -57,6 +57,41 @@ def test_archives_carry_no_debug_information(tmp_path) -> None:
         assert ".debug_" not in sections, path
 
 
+def test_archives_carry_the_standard_librarys_bytecode(tmp_path) -> None:
+    """Compiled once, into the archive (python-build-standalone ships it too): an app's imports and
+    uv's interpreter query read it instead of compiling the standard library at every start. Every
+    source has its .pyc, hash-based and never checked (valid whatever times extraction gives the
+    sources), recording the path inside the archive rather than the staging directory's."""
+    entry = next(e for e in metadata().values() if e["minor"] == 13)
+    with tarfile.open(MIRROR / urllib.parse.unquote(entry["url"][len(PBS):])) as archive:
+        archive.extractall(tmp_path, filter="data")
+    lib = tmp_path / "python" / "lib" / "python3.13"
+    sources = sorted(p for p in lib.rglob("*.py") if "site-packages" not in p.parts)
+    assert len(sources) > 500
+    missing = [p for p in sources if not (p.parent / "__pycache__" / f"{p.stem}.cpython-313.pyc").is_file()]
+    assert missing == []
+    pyc = (lib / "__pycache__" / "os.cpython-313.pyc").read_bytes()
+    assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, check_source off
+    assert b"python/lib/python3.13/os.py" in pyc and b"python-mirror-" not in pyc
+    # `python -v` names where each module's code object came from: the .pyc, not a compile.
+    run = subprocess.run([str(tmp_path / "python" / "bin" / "python3.13"), "-v", "-c", "import json"],
+                         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}, check=True)
+    assert f"code object from '{lib}/json/__pycache__/__init__.cpython-313.pyc'" in run.stderr
+    assert f"code object from {lib}/json/__init__.py" not in run.stderr  # what a compile from source logs
+    assert not list(tmp_path.rglob("*.cpython-313.opt-*.pyc"))  # optimization level 0 only
+
+
+def test_packing_again_gives_the_same_bytes(tmp_path) -> None:
+    """Archives are reproducible, compiled bytecode included: a fresh packing of one line matches."""
+    result = subprocess.run([sys.executable, str(REPO / "scripts/python_mirror.py"), "--out", str(tmp_path), "--minors", "3.13"],
+                            capture_output=True, text=True, env=dict(os.environ), timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "packing CPython 3.13" in result.stderr
+    fresh = json.loads((tmp_path / "download-metadata.json").read_text())
+    key = next(k for k, e in metadata().items() if e["minor"] == 13)
+    assert fresh[key]["sha256"] == metadata()[key]["sha256"]
+
+
 def test_rerunning_the_mirror_script_changes_nothing() -> None:
     before = {p: p.stat().st_mtime_ns for p in MIRROR.rglob("*") if p.is_file()}
     result = subprocess.run([sys.executable, str(REPO / "scripts/python_mirror.py"), "--out", str(MIRROR)],

@@ -62,9 +62,10 @@ APP = {"requirements.txt": "idna==3.10\n", ".python-version": "3.12.1\n"}
 class FakeUv:
     """Stands in for the uv binary: records each call and lays out what uv would."""
 
-    def __init__(self) -> None:
+    def __init__(self, debug_info: bool = False) -> None:
         self.calls: list[str] = []
         self.argv: dict[str, list[str]] = {}
+        self.debug_info = debug_info  # install a libpython that still has DWARF sections
 
     def __call__(self, args: list[str], env, cwd: Path, echo: bool) -> uv.Result:
         verb = "compile" if args[1] == "-c" else " ".join(args[1:3])
@@ -74,6 +75,9 @@ class FakeUv:
             install_dir = Path(args[args.index("--install-dir") + 1])
             (install_dir / "cpython-3.12.1-linux-x86_64-gnu" / "bin").mkdir(parents=True)
             (install_dir / "cpython-3.12.1-linux-x86_64-gnu" / "bin" / "python3.12").write_text("")
+            if self.debug_info:
+                (install_dir / "cpython-3.12.1-linux-x86_64-gnu" / "lib").mkdir()
+                (install_dir / "cpython-3.12.1-linux-x86_64-gnu" / "lib" / "libpython3.12.so.1.0").write_bytes(_elf([".text", ".debug_info"]))
         elif verb.startswith("venv "):
             Path(args[2]).mkdir(parents=True)
         elif verb == "pip install":
@@ -150,6 +154,24 @@ def test_dependency_change_installs_python_for_the_venv_and_keeps_its_layer(make
     assert (ctx.layers_dir / "python.toml").read_text() == python_toml
     assert (ctx.layers_dir / "venv" / "env" / "VIRTUAL_ENV.override").is_file()
     after_export(ctx.layers_dir)  # the model of the exporter accepts the kept layer
+
+
+def test_cpython_installed_only_to_build_the_venv_on_is_not_stripped(make_context, tmp_path: Path) -> None:
+    """Its files are removed before the export, so stripping them would be work for nothing; the
+    python layer itself, built from an unstripped archive, is stripped."""
+    ctx = make_context(APP)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "strip").write_text("#!/bin/sh\n")
+    (tools / "strip").chmod(0o755)
+    fake = FakeUv(debug_info=True)
+    runtime(ctx, fake, {"PATH": str(tools)})
+    assert "--strip-debug " + str(ctx.layers_dir / "python/cpython-3.12.1-linux-x86_64-gnu/lib/libpython3.12.so.1.0") in fake.calls
+    after_export(ctx.layers_dir)
+    (ctx.app_dir / "requirements.txt").write_text("idna==3.10\nsix\n")
+    fake = FakeUv(debug_info=True)
+    runtime(ctx, fake, {"PATH": str(tools)})
+    assert fake.calls[0] == "python install" and not [c for c in fake.calls if c.startswith("--strip-debug")]
 
 
 def test_a_mirror_archive_with_other_bytes_reinstalls_python(make_context, tmp_path: Path, capsys) -> None:

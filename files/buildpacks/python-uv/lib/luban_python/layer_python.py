@@ -160,7 +160,8 @@ def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Pa
     if result.code != 0:
         raise uv.classify_python_failure(result, version, f"linux-{ctx.target.uv_arch}-gnu")
     remove_uv_bookkeeping(python.path)
-    strip_debug_info(ctx, python.path, env)
+    if not kept:  # installed only to build the venv on: its files are gone before the export
+        strip_debug_info(ctx, python.path, env)
     found = sorted(p for p in python.path.glob(f"cpython-{version}-*/bin/python{minor}") if not p.parent.parent.is_symlink())
     if not found:
         raise BuildpackError("python_install_failed", version=version, detail=f"no python{minor} under {python.path} after the install")
