@@ -20,7 +20,7 @@ e2e-install: venv cluster e2e-images
 	$(BIN)/ansible-playbook -i $(E2E_INVENTORY) tests/e2e/setup.yml
 	$(BIN)/ansible-playbook -i $(E2E_INVENTORY) playbooks/cluster.yml
 
-test-e2e: e2e-install ## end to end on the test cluster: push -> Workflow -> GitOps -> Argo CD -> HTTP (scenarios 1-12)
+test-e2e: e2e-install ## end to end on the test cluster: push -> Workflow -> GitOps -> Argo CD -> HTTP (scenarios 1-13)
 	PYTHONDONTWRITEBYTECODE=1 $(BIN)/pytest -q -p no:cacheprovider tests/e2e $(E2E_PYTEST_ARGS)
 
 e2e: e2e-install ## scenario 1 for one app: make e2e APP=DIR (git repo or folder) -> prints its answer, out/e2e.json

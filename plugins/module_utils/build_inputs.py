@@ -4,14 +4,16 @@
 """The inputs of an app build, as one key, and what the registry already holds for it.
 
 A build of a locked app is a function of: the app's files, the builder (its buildpacks, lifecycle,
-build image and run image name), the bindings mounted into it, the build arguments and the
-platform's own program (pack). Their
+build image and run image name), the bindings mounted into it, the build arguments (but the run
+image they name, which is what a found image must be on) and the platform's own program (pack). Their
 digests give a key; each build publishes its image under ``<repository>:inputs-<key>`` as well.
 Before building, the platform asks the registry for that tag:
 
 * no image: ``build``;
-* an image on the run image the builder names now: ``reuse`` its digest, build nothing;
-* an image on an older run image: ``rebase`` it (the run image changed, nothing else did);
+* an image on the run image the build uses now (``--run-image`` in the arguments, else the one the
+  builder names): ``reuse`` its digest, build nothing;
+* an image on another run image of the same platform and OS release: ``rebase`` it (the run image
+  changed, nothing else did); of another platform or release, or marked not rebasable: ``build``;
 * an image with a layer past its end of support (``expires`` in a buildpack's layer metadata,
   before today): ``build``, so the buildpack decides again whether what it holds may be used.
 
@@ -58,6 +60,9 @@ MIRROR_LIST = "download-metadata.json"
 # The key of a buildpack's layer metadata that names the last day its content is supported (an ISO
 # date; the python-uv buildpack writes the end of security support of the CPython line).
 EXPIRES = "expires"
+# What a rebase must keep of the run image (rebase_refused), and the lifecycle's own refusal.
+DISTRO_LABELS = ("io.buildpacks.base.distro.name", "io.buildpacks.base.distro.version")
+REBASABLE = "io.buildpacks.rebasable"
 
 
 class InputsError(Exception):
@@ -361,12 +366,31 @@ class Registry:
                 raise InputsError("%s answered %d to tagging %s:%s: %s" % (
                     ref.registry, status, ref.name, tag, shown(answer[:200].decode("utf-8", "replace"))))
 
-    def config(self, ref: Reference, digest: str) -> dict:
-        """The image config (an image manifest, not an index)."""
+    def _manifest(self, ref: Reference, digest: str) -> dict:
         status, _headers, body = self._request("GET", ref, "manifests/" + digest, MANIFEST_TYPES)
         if status != 200:
             raise InputsError("%s answered %d for the manifest %s@%s" % (ref.registry, status, ref.name, digest))
         manifest = json.loads(body)
+        if not isinstance(manifest, dict):
+            raise InputsError("%s@%s is no manifest" % (ref.name, digest))
+        return manifest
+
+    def platform_config(self, ref: Reference, digest: str, platform: Tuple[str, str]) -> Tuple[str, dict]:
+        """The image for ``platform`` ((os, architecture)) that ``digest`` names, a manifest or an
+        index of manifests: its manifest digest and its config."""
+        manifest = self._manifest(ref, digest)
+        if isinstance(manifest.get("manifests"), list):
+            chosen = [entry.get("digest") for entry in manifest["manifests"] if isinstance(entry, dict)
+                      and isinstance(entry.get("platform"), dict)
+                      and (entry["platform"].get("os"), entry["platform"].get("architecture")) == tuple(platform)]
+            if not chosen or not isinstance(chosen[0], str):
+                raise InputsError("%s@%s has no image for %s/%s" % (ref.name, digest, platform[0], platform[1]))
+            digest = chosen[0]
+        return digest, self.config(ref, digest)
+
+    def config(self, ref: Reference, digest: str) -> dict:
+        """The image config (an image manifest, not an index)."""
+        manifest = self._manifest(ref, digest)
         config = (manifest.get("config") or {}).get("digest")
         if not config:
             raise InputsError("%s@%s is no image manifest" % (ref.name, digest))
@@ -436,6 +460,42 @@ def run_image_named(arguments: list[str]) -> str | None:
     return None
 
 
+def without_run_image(arguments: list[str]) -> list[str]:
+    """pack's arguments without the run image they name: not an input of the build (nothing the
+    buildpacks make depends on it), but what a found image must be on, or is rebased onto."""
+    kept: list[str] = []
+    skip = False
+    for argument in arguments:
+        if skip:
+            skip = False
+        elif argument == "--run-image":
+            skip = True
+        elif not argument.startswith("--run-image="):
+            kept.append(argument)
+    return kept
+
+
+def rebase_refused(image: dict, run_image: dict) -> str | None:
+    """Why the image (a config) may not be put on ``run_image`` (a config) by a rebase, in words;
+    None when it may. A rebase keeps the app's layers as they were built: native code compiled and
+    libraries installed for one OS release. So the run image must be for the same platform and the
+    same distribution and release (the ``io.buildpacks.base.distro.*`` labels the image took from its
+    run image: an OS patch, not another OS); and the lifecycle must not have marked the image not
+    rebasable."""
+    labels = (image.get("config") or {}).get("Labels") or {}
+    if str(labels.get(REBASABLE, "true")).lower() == "false":
+        return "the lifecycle marked it not rebasable (%s=false)" % REBASABLE
+    new = (run_image.get("config") or {}).get("Labels") or {}
+    facts = [("platform", "%s/%s" % (image.get("os"), image.get("architecture")),
+              "%s/%s" % (run_image.get("os"), run_image.get("architecture")))]
+    facts += [(label, labels.get(label), new.get(label)) for label in DISTRO_LABELS]
+    for what, had, has in facts:
+        if had != has:
+            return "its %s is %s and the run image's is %s" % (what, shown(had if had is not None else "unset", 100),
+                                                               shown(has if has is not None else "unset", 100))
+    return None
+
+
 def built_on(config: dict) -> str:
     """The run image digest an image was exported or rebased onto (lifecycle metadata)."""
     metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
@@ -494,7 +554,7 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
                                     .get("config", {}).get("Labels") or {}}}
         run_image = run_image_named(arguments) or run_image_of(inspected)
         key = build_key(source_digest(app_dir, run), builder_id,
-                        {name: binding_digest(path) for name, path in sorted(bindings.items())}, list(arguments),
+                        {name: binding_digest(path) for name, path in sorted(bindings.items())}, without_run_image(arguments),
                         [tool_identity(tool) for tool in tools or []])
         tag = "%s:%s%s" % (repository, TAG_PREFIX, key)
         run_ref = Reference.parse(run_image)
@@ -513,11 +573,20 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
                             "the build decides whether what that layer holds may still be used"
                             % (repository, found, key[:12], why), key, tag, found, run_image, run_digest)
         on = built_on(config)
-        if on == run_digest:
-            return Decision("reuse", "%s@%s was built from the same inputs (key %s) on the current run image"
-                            % (repository, found, key[:12]), key, tag, found, run_image, run_digest)
-        return Decision("rebase", "%s@%s was built from the same inputs (key %s) on another run image (%s); "
-                        "rebasing it onto %s@%s" % (repository, found, key[:12], on or "unknown", run_image,
-                                                    run_digest), key, tag, found, run_image, run_digest)
+        if on != run_digest:  # another run image, or the same one's image in a multi-platform index
+            platform = (str(config.get("os") or ""), str(config.get("architecture") or ""))
+            run_manifest, run_config = registry.platform_config(run_ref, run_digest, platform)
+            if on != run_manifest:
+                refused = rebase_refused(config, run_config)
+                if refused is not None:
+                    return Decision("build", "%s@%s was built from the same inputs (key %s) on another run image (%s), "
+                                    "but %s, so it is built on %s@%s" % (repository, found, key[:12], on or "unknown",
+                                                                         refused, run_image, run_digest),
+                                    key, tag, found, run_image, run_digest)
+                return Decision("rebase", "%s@%s was built from the same inputs (key %s) on another run image (%s); "
+                                "rebasing it onto %s@%s" % (repository, found, key[:12], on or "unknown", run_image,
+                                                            run_digest), key, tag, found, run_image, run_digest)
+        return Decision("reuse", "%s@%s was built from the same inputs (key %s) on the current run image"
+                        % (repository, found, key[:12]), key, tag, found, run_image, run_digest)
     except (InputsError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return Decision("build", "what is already built could not be found out (%s), so it is built" % exc)

@@ -17,7 +17,10 @@ description:
     run image name), the contents of the bindings mounted into the build, the extra build
     arguments and the platform programs (C(pack)), and asks the registry for the image tagged C(<repository>:inputs-<key>).
   - Returns C(decision=build) when there is none, C(reuse) when there is one on the run image the
-    builder names now, C(rebase) when there is one on an older run image.
+    build uses now (C(--run-image) in O(arguments), else the builder's), C(rebase) when there is one on
+    another run image of the same platform and distribution release (its C(io.buildpacks.base.distro.*)
+    labels), C(build) when that run image is of another platform or release or the image is marked not
+    rebasable. The run image is not part of the key, so moving it (a new digest pinned) is a rebase.
   - Returns C(build) for an image found whose layers are past their end of support, so the buildpack
     decides again whether their content may still be used (the python-uv buildpack refuses an
     end-of-life Python, or warns); a buildpack records that date as C(expires), a C(YYYY-MM-DD) day,
@@ -45,7 +48,9 @@ options:
     type: dict
     default: {}
   arguments:
-    description: The extra C(pack build) arguments, which may change the image (C(--env) for one).
+    description: >-
+      The extra C(pack build) arguments, which may change the image (C(--env) for one); a C(--run-image)
+      among them names the run image to compare with and is left out of the key.
     type: list
     elements: str
     default: []

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -505,6 +506,57 @@ def manifest_digest(env: dict[str, str], repository: str, tag: str) -> str | Non
             return None
         raise
     return "sha256:" + hashlib.sha256(manifest).hexdigest()
+
+
+def _send(env: dict[str, str], method: str, url: str, body: bytes, content_type: str) -> dict[str, str]:
+    """A write to the e2e registry with the release robot's credentials; the answer's headers."""
+    host = urllib.parse.urlsplit(url).netloc
+    auths = json.loads((Path(env["E2E_SECRETS"]) / "robot-release.json").read_text())["auths"]
+    request = urllib.request.Request(url, data=body, method=method, headers={
+        "Content-Type": content_type, "Authorization": "Basic " + auths[host]["auth"]})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return dict(answer.headers)
+
+
+def _upload(env: dict[str, str], host: str, repository: str, blob: bytes) -> str:
+    """Uploads a blob (the distribution API's POST, then PUT with its digest); returns the digest."""
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    location = _send(env, "POST", "http://%s/v2/%s/blobs/uploads/" % (host, repository), b"", "application/octet-stream")["Location"]
+    url = urllib.parse.urljoin("http://%s/" % host, location)
+    url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"digest": digest})
+    _send(env, "PUT", url, blob, "application/octet-stream")
+    return digest
+
+
+def patch_run_image(env: dict[str, str], pinned: str, tag: str, marker: str) -> str:
+    """An OS patch of a run image, as its publisher would push one: ``pinned`` (REPO[:TAG]@DIGEST)
+    with one more layer holding ``etc/luban-e2e-patch`` (``marker``), pushed as REPO:``tag``. The
+    platform and labels stay the run image's. Returns the new image as REPO:TAG@DIGEST."""
+    import gzip
+    import io
+    import tarfile
+    name, _at, digest = pinned.partition("@")
+    repo = name.rpartition(":")[0] if ":" in name.rpartition("/")[2] else name
+    host, _slash, path = repo.partition("/")
+    manifest = json.loads(_registry(env, host, "/v2/%s/manifests/%s" % (path, digest), MANIFESTS))
+    config = json.loads(_registry(env, host, "/v2/%s/blobs/%s" % (path, manifest["config"]["digest"]), "*/*"))
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        data = (marker + "\n").encode()
+        info = tarfile.TarInfo("etc/luban-e2e-patch")
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+    layer = gzip.compress(raw.getvalue(), mtime=0)
+    config["rootfs"]["diff_ids"].append("sha256:" + hashlib.sha256(raw.getvalue()).hexdigest())
+    config.setdefault("history", []).append({"created_by": "luban-ci e2e: an OS patch (%s)" % marker})
+    config_blob = json.dumps(config).encode()
+    manifest["layers"].append({"mediaType": manifest["layers"][-1]["mediaType"], "size": len(layer),
+                               "digest": _upload(env, host, path, layer)})
+    manifest["config"] = dict(manifest["config"], size=len(config_blob), digest=_upload(env, host, path, config_blob))
+    body = json.dumps(manifest).encode()
+    media_type = manifest.get("mediaType") or "application/vnd.oci.image.manifest.v1+json"
+    _send(env, "PUT", "http://%s/v2/%s/manifests/%s" % (host, path, tag), body, media_type)
+    return "%s:%s@sha256:%s" % (repo, tag, hashlib.sha256(body).hexdigest())
 
 
 def _registry(env: dict[str, str], host: str, path: str, accept: str, raw: bool = False):

@@ -4,15 +4,16 @@ The pipeline's half of the platform-level skip that ``luban.ci.build_inputs`` gi
 ``build_app.yml`` (the same code: a vendored copy of its module_utils). The inputs are the app as
 the build gets it (detect's prepared directory, so project.toml include/exclude count), the build
 env files, the builder image's digest, each binding's contents and the build's own settings (the
-lifecycle's platform API, user, group, pinned run image). Their key names the tag
-``REPO:inputs-<key>`` that every build of a locked app publishes. Found on the current run image:
-reuse; found on an older one: rebase; otherwise, or when anything cannot be found out: build.
+lifecycle's platform API, user, group). Their key names the tag ``REPO:inputs-<key>`` that every
+build of a locked app publishes. Found on the run image the build uses (the pinned one, else the
+builder's): reuse; found on another run image of the same platform and OS release (a moved pin):
+rebase; otherwise, or when anything cannot be found out: build.
 """
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from luban_step import validate
@@ -91,7 +92,7 @@ def _decision(request: InputsRequest) -> Decision:
 
 def inputs(request: InputsRequest, log=print) -> str:
     repository = validate.image_repository(request.repository, "--image-repository")
-    decision = _decision(InputsRequest(**{**request.__dict__, "repository": repository}))
+    decision = _decision(replace(request, repository=repository))
     # A build of an unlocked app publishes no inputs tag: --default-tag (one the build pushes
     # anyway) stands in, so the build template's list of tags needs no condition.
     values = {

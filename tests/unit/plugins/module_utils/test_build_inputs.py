@@ -164,17 +164,26 @@ def test_references_are_read_as_docker_reads_them() -> None:
 class Registry:
     """The two questions decide() asks a registry, answered from a dict of tag -> (digest, config)."""
 
-    def __init__(self, images: dict[str, tuple[str, dict]]) -> None:
+    def __init__(self, images: dict[str, tuple[str, dict]], indexes: dict[str, dict[tuple[str, str], str]] | None = None) -> None:
         self.images = images
+        self.indexes = indexes or {}  # an index's digest -> {(os, architecture): its image's digest}
         self.asked: list[str] = []
 
     def digest(self, ref: bi.Reference) -> str | None:
-        name = "%s:%s" % (ref.name, ref.tag)
+        name = "%s@%s" % (ref.name, ref.digest) if ref.digest else "%s:%s" % (ref.name, ref.tag)
         self.asked.append(name)
         return self.images[name][0] if name in self.images else None
 
     def config(self, ref: bi.Reference, digest: str) -> dict:
         return next(config for d, config in self.images.values() if d == digest)
+
+    def platform_config(self, ref: bi.Reference, digest: str, platform: tuple[str, str]) -> tuple[str, dict]:
+        if digest in self.indexes:
+            if platform not in self.indexes[digest]:
+                raise bi.InputsError("%s@%s has no image for %s/%s" % (ref.name, digest, *platform))
+            digest = self.indexes[digest][platform]
+            return digest, {"os": platform[0], "architecture": platform[1]}
+        return digest, self.config(ref, digest)
 
 
 def built(run_digest: str, buildpacks: list | None = None) -> dict:
@@ -315,12 +324,95 @@ def test_a_run_image_pack_is_given_wins_over_the_builders(tmp_path: Path) -> Non
     app = write(tmp_path / "app", APP)
     mine = "127.0.0.1:5000/luban/stack-run:mine"
     arguments = ["--run-image", mine]
-    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, arguments)
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])  # the run image is no input
     registry = Registry({RUN: (RUN_OLD, {}), mine: (RUN_NOW, {}),
                          "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, built(RUN_NOW))})
     decision = decide(app, registry, arguments=arguments)
     assert (decision.action, decision.run_image, decision.run_image_digest) == ("reuse", mine, RUN_NOW)
     assert decide(app, registry, arguments=["--run-image=" + mine]).run_image == mine
+
+
+def test_the_run_image_pack_is_given_is_left_out_of_the_key() -> None:
+    assert bi.without_run_image(["--env", "A=1", "--run-image", "r@sha256:1", "--run-image=r2", "--pull-policy", "never"]) == [
+        "--env", "A=1", "--pull-policy", "never"]
+    assert bi.without_run_image(["--run-image"]) == []
+
+
+DISTRO = {"io.buildpacks.base.distro.name": "amzn", "io.buildpacks.base.distro.version": "2023"}
+
+
+def on_run_image(run_digest: str, labels: dict | None = None, os_arch: tuple[str, str] = ("linux", "amd64")) -> dict:
+    """An image config as the exporter writes it: the run image's platform and labels, and the
+    lifecycle metadata naming the run image it was exported (or rebased) onto."""
+    config = built(run_digest)
+    config["config"]["Labels"].update(DISTRO if labels is None else labels)
+    config.update({"os": os_arch[0], "architecture": os_arch[1]})
+    return config
+
+
+def run_image_config(labels: dict | None = None, os_arch: tuple[str, str] = ("linux", "amd64")) -> dict:
+    return {"os": os_arch[0], "architecture": os_arch[1], "config": {"Labels": DISTRO if labels is None else labels}}
+
+
+def test_moving_a_pinned_run_image_rebases_onto_the_new_pin(tmp_path: Path) -> None:
+    """An OS patch: the operator pins the run image's new digest; the app is not built again."""
+    app = write(tmp_path / "app", APP)
+    old_pin, new_pin = "127.0.0.1:5000/luban/stack-run@" + RUN_OLD, "127.0.0.1:5000/luban/stack-run@" + RUN_NOW
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
+    registry = Registry({RUN: (RUN_OLD, run_image_config()), old_pin: (RUN_OLD, run_image_config()),
+                         new_pin: (RUN_NOW, run_image_config()),
+                         "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, on_run_image(RUN_OLD))})
+    assert decide(app, registry, arguments=["--run-image", old_pin]).action == "reuse"
+    decision = decide(app, registry, arguments=["--run-image", new_pin])
+    assert (decision.action, decision.key, decision.run_image, decision.run_image_digest) == ("rebase", key, new_pin, RUN_NOW)
+    assert decision.reason == ("127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s) on another run image "
+                               "(%s); rebasing it onto %s@%s" % (FOUND, key[:12], RUN_OLD, new_pin, RUN_NOW))
+
+
+@pytest.mark.parametrize(("image_labels", "run_labels", "os_arch", "why"), [
+    (DISTRO, {**DISTRO, "io.buildpacks.base.distro.version": "2025"}, ("linux", "amd64"),
+     "its io.buildpacks.base.distro.version is '2023' and the run image's is '2025'"),
+    (DISTRO, {"io.buildpacks.base.distro.name": "debian", "io.buildpacks.base.distro.version": "12"}, ("linux", "amd64"),
+     "its io.buildpacks.base.distro.name is 'amzn' and the run image's is 'debian'"),
+    (DISTRO, {}, ("linux", "amd64"), "its io.buildpacks.base.distro.name is 'amzn' and the run image's is 'unset'"),
+    (DISTRO, DISTRO, ("linux", "arm64"), "its platform is 'linux/amd64' and the run image's is 'linux/arm64'"),
+    ({**DISTRO, "io.buildpacks.rebasable": "false"}, DISTRO, ("linux", "amd64"),
+     "the lifecycle marked it not rebasable (io.buildpacks.rebasable=false)"),
+])
+def test_a_run_image_of_another_release_or_platform_builds_instead_of_rebasing(
+        tmp_path: Path, image_labels: dict, run_labels: dict, os_arch: tuple[str, str], why: str) -> None:
+    """A rebase keeps the layers built for one OS release; on another, the app is built again."""
+    app = write(tmp_path / "app", APP)
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
+    registry = Registry({RUN: (RUN_NOW, run_image_config(run_labels, os_arch)),
+                         "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, on_run_image(RUN_OLD, image_labels))})
+    decision = decide(app, registry)
+    assert decision == bi.Decision(
+        "build", "127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s) on another run image (%s), but %s, "
+        "so it is built on %s@%s" % (FOUND, key[:12], RUN_OLD, why, RUN, RUN_NOW), key, "127.0.0.1:5000/apps/a:inputs-" + key,
+        FOUND, RUN, RUN_NOW)
+
+
+def test_hostile_labels_are_shown_safely() -> None:
+    why = bi.rebase_refused(on_run_image(RUN_OLD, {"io.buildpacks.base.distro.name": "a\x1b[31m" + "x" * 300}),
+                            run_image_config())
+    assert "\x1b" not in why and len(why) < 400
+
+
+def test_a_multi_platform_run_image_is_compared_by_the_image_for_the_apps_platform(tmp_path: Path) -> None:
+    """The exporter records the platform's own image; the run image's tag names the index."""
+    app = write(tmp_path / "app", APP)
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
+    index, arm = "sha256:" + "9" * 64, "sha256:" + "8" * 64
+    tag = "127.0.0.1:5000/apps/a:inputs-" + key
+    indexes = {index: {("linux", "amd64"): RUN_NOW, ("linux", "arm64"): arm}}
+    same = Registry({RUN: (index, {}), tag: (FOUND, on_run_image(RUN_NOW, {}))}, indexes)
+    assert decide(app, same).action == "reuse"
+    moved = Registry({RUN: (index, {}), tag: (FOUND, on_run_image(RUN_OLD, {}))}, indexes)
+    assert decide(app, moved).action == "rebase"
+    other = Registry({RUN: (index, {}), tag: (FOUND, on_run_image(RUN_OLD, {}, ("linux", "s390x")))}, indexes)
+    assert decide(app, other).reason == ("what is already built could not be found out (%s@%s has no image for "
+                                         "linux/s390x), so it is built" % ("127.0.0.1:5000/luban/stack-run", index))
 
 
 def test_an_app_without_a_lock_file_is_always_built(tmp_path: Path) -> None:
@@ -413,6 +505,29 @@ def test_a_config_blob_served_from_elsewhere_is_followed_without_the_registrys_c
         registry.close()
         storage.close()
     assert storage.seen == [("/blob?signed=1", None)]  # the credentials stayed with the registry
+
+
+def test_the_image_for_a_platform_is_read_from_an_index(tmp_path: Path) -> None:
+    """The real client on a loopback registry: an index leads to its platform's manifest and config;
+    a plain manifest is its own image."""
+    index_digest, arm, amd, blob = ("sha256:" + c * 64 for c in "9876")
+    index = json.dumps({"mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"digest": arm, "platform": {"os": "linux", "architecture": "arm64"}},
+        {"digest": amd, "platform": {"os": "linux", "architecture": "amd64"}}]}).encode()
+    manifest = json.dumps({"config": {"digest": blob}}).encode()
+    config = json.dumps(run_image_config()).encode()
+    registry = _Server({"/v2/luban/run/manifests/" + index_digest: (200, {"Content-Length": str(len(index))}, index),
+                        "/v2/luban/run/manifests/" + amd: (200, {"Content-Length": str(len(manifest))}, manifest),
+                        "/v2/luban/run/blobs/" + blob: (200, {"Content-Length": str(len(config))}, config)})
+    try:
+        client = bi.Registry(tmp_path, runner)
+        ref = bi.Reference.parse(registry.address + "/luban/run")
+        assert client.platform_config(ref, index_digest, ("linux", "amd64")) == (amd, run_image_config())
+        assert client.platform_config(ref, amd, ("linux", "arm64")) == (amd, run_image_config())  # no index: itself
+        with pytest.raises(bi.InputsError, match="has no image for linux/s390x"):
+            client.platform_config(ref, index_digest, ("linux", "s390x"))
+    finally:
+        registry.close()
 
 
 def test_a_registry_answer_cut_short_is_a_reason_to_build(tmp_path: Path) -> None:
