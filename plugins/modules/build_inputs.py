@@ -19,8 +19,10 @@ description:
   - Returns C(decision=build) when there is none, C(reuse) when there is one on the run image the
     build uses now (C(--run-image) in O(arguments), else the builder's), C(rebase) when there is one on
     another run image of the same platform and distribution release (its C(io.buildpacks.base.distro.*)
-    labels), C(build) when that run image is of another platform or release or the image is marked not
-    rebasable. The run image is not part of the key, so moving it (a new digest pinned) is a rebase.
+    labels), C(build) when that run image is of another platform or release, the image is marked not
+    rebasable, or the run image's name is neither the one the image's metadata records nor one of its
+    mirrors (the lifecycle's rebaser refuses it). The run image is not part of the key, so moving it (a
+    new digest pinned under the same name) is a rebase.
   - Returns C(build) for an image found whose layers are past their end of support, so the buildpack
     decides again whether their content may still be used (the python-uv buildpack refuses an
     end-of-life Python, or warns); a buildpack records that date as C(expires), a C(YYYY-MM-DD) day,

@@ -531,7 +531,8 @@ def _upload(env: dict[str, str], host: str, repository: str, blob: bytes) -> str
 def patch_run_image(env: dict[str, str], pinned: str, tag: str, marker: str) -> str:
     """An OS patch of a run image, as its publisher would push one: ``pinned`` (REPO[:TAG]@DIGEST)
     with one more layer holding ``etc/luban-e2e-patch`` (``marker``), pushed as REPO:``tag``. The
-    platform and labels stay the run image's. Returns the new image as REPO:TAG@DIGEST."""
+    platform and labels stay the run image's. Returns the pin an operator moves to: the same name
+    (REPO[:TAG], what the lifecycle's rebaser compares) at the new digest."""
     import gzip
     import io
     import tarfile
@@ -556,7 +557,7 @@ def patch_run_image(env: dict[str, str], pinned: str, tag: str, marker: str) -> 
     body = json.dumps(manifest).encode()
     media_type = manifest.get("mediaType") or "application/vnd.oci.image.manifest.v1+json"
     _send(env, "PUT", "http://%s/v2/%s/manifests/%s" % (host, path, tag), body, media_type)
-    return "%s:%s@sha256:%s" % (repo, tag, hashlib.sha256(body).hexdigest())
+    return "%s@sha256:%s" % (name, hashlib.sha256(body).hexdigest())
 
 
 def _registry(env: dict[str, str], host: str, path: str, accept: str, raw: bool = False):

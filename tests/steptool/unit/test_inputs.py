@@ -129,13 +129,32 @@ def test_an_image_of_the_same_inputs_is_reused_or_rebased(tmp_path: Path, regist
     _app, out, args = setup(tmp_path, registry)
     assert run_cli(*args).code == 0
     tag = outputs(out)["tag"]
-    metadata = {"runImage": {"reference": "%s/luban/stack-run@%s" % (registry.host, on)}}
+    metadata = {"runImage": {"reference": "%s/luban/stack-run@%s" % (registry.host, on),
+                             "image": "%s/luban/stack-run:debian" % registry.host}}
     registry.image("apps/a", [tag.rsplit(":", 1)[1]], labels("io.buildpacks.lifecycle.metadata", metadata), digest=FOUND)
     result = run_cli(*args)
     assert result.code == 0, result.err
     assert outputs(out) == {"action": action, "image": registry.host + "/apps/a@" + FOUND, "tag": tag,
                             "run-image": registry.host + "/luban/stack-run:debian"}
     assert "luban-step: Not building: %s/apps/a@%s was built from the same inputs" % (registry.host, FOUND) in result.err
+
+
+def test_a_moved_pin_rebases_onto_the_new_digest(tmp_path: Path, registry: FakeRegistry) -> None:
+    """The pinned run image is not an input: the same key finds the image built on the old pin,
+    and the run rebases it onto the new one (an OS patch), naming the pin it rebases onto."""
+    _app, out, args = setup(tmp_path, registry)
+    pin = "%s/luban/stack-run:debian@%%s" % registry.host
+    registry.image("luban/stack-run", [], {"config": {}}, digest=RUN_OLD)
+    assert run_cli(*args, "--language", "python", "--run-image", "python=" + pin % RUN_OLD).code == 0
+    tag = outputs(out)["tag"]
+    metadata = {"runImage": {"reference": "%s/luban/stack-run@%s" % (registry.host, RUN_OLD),
+                             "image": "%s/luban/stack-run:debian" % registry.host}}
+    registry.image("apps/a", [tag.rsplit(":", 1)[1]], labels("io.buildpacks.lifecycle.metadata", metadata), digest=FOUND)
+    result = run_cli(*args, "--language", "python", "--run-image", "python=" + pin % RUN_NOW)
+    assert result.code == 0, result.err
+    assert outputs(out) == {"action": "rebase", "image": registry.host + "/apps/a@" + FOUND, "tag": tag,
+                            "run-image": pin % RUN_NOW}
+    assert result.err.endswith("on another run image (%s); rebasing it onto %s.\n" % (RUN_OLD, pin % RUN_NOW)), result.err
 
 
 def test_a_changed_build_env_file_is_another_input(tmp_path: Path, registry: FakeRegistry) -> None:

@@ -170,6 +170,7 @@ class Registry:
         self.asked: list[str] = []
 
     def digest(self, ref: bi.Reference) -> str | None:
+        # By digest, a reference's tag names nothing (REPO:TAG@DIGEST is REPO@DIGEST).
         name = "%s@%s" % (ref.name, ref.digest) if ref.digest else "%s:%s" % (ref.name, ref.tag)
         self.asked.append(name)
         return self.images[name][0] if name in self.images else None
@@ -357,16 +358,16 @@ def run_image_config(labels: dict | None = None, os_arch: tuple[str, str] = ("li
 def test_moving_a_pinned_run_image_rebases_onto_the_new_pin(tmp_path: Path) -> None:
     """An OS patch: the operator pins the run image's new digest; the app is not built again."""
     app = write(tmp_path / "app", APP)
-    old_pin, new_pin = "127.0.0.1:5000/luban/stack-run@" + RUN_OLD, "127.0.0.1:5000/luban/stack-run@" + RUN_NOW
+    old_pin, new_pin = RUN + "@" + RUN_OLD, RUN + "@" + RUN_NOW
     key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
-    registry = Registry({RUN: (RUN_OLD, run_image_config()), old_pin: (RUN_OLD, run_image_config()),
-                         new_pin: (RUN_NOW, run_image_config()),
+    registry = Registry({RUN: (RUN_OLD, run_image_config()), old_pin.replace(":debian@", "@"): (RUN_OLD, run_image_config()),
+                         new_pin.replace(":debian@", "@"): (RUN_NOW, run_image_config()),
                          "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, on_run_image(RUN_OLD))})
     assert decide(app, registry, arguments=["--run-image", old_pin]).action == "reuse"
     decision = decide(app, registry, arguments=["--run-image", new_pin])
     assert (decision.action, decision.key, decision.run_image, decision.run_image_digest) == ("rebase", key, new_pin, RUN_NOW)
     assert decision.reason == ("127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s) on another run image "
-                               "(%s); rebasing it onto %s@%s" % (FOUND, key[:12], RUN_OLD, new_pin, RUN_NOW))
+                               "(%s); rebasing it onto %s" % (FOUND, key[:12], RUN_OLD, new_pin))
 
 
 @pytest.mark.parametrize(("image_labels", "run_labels", "os_arch", "why"), [
@@ -393,9 +394,31 @@ def test_a_run_image_of_another_release_or_platform_builds_instead_of_rebasing(
         FOUND, RUN, RUN_NOW)
 
 
+def test_a_run_image_of_another_name_builds_instead_of_rebasing(tmp_path: Path) -> None:
+    """The lifecycle's rebaser puts an image only on the run image its metadata names or a mirror
+    of it; a pin of another name would fail there, so the app is built on it."""
+    app = write(tmp_path / "app", APP)
+    other = "127.0.0.1:5000/elsewhere/run:debian@" + RUN_NOW
+    key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
+    image = on_run_image(RUN_OLD)
+    metadata = json.loads(image["config"]["Labels"][bi.LIFECYCLE_METADATA])
+    metadata["runImage"]["mirrors"] = ["10.0.0.1:5001/luban/stack-run:debian"]
+    image["config"]["Labels"][bi.LIFECYCLE_METADATA] = json.dumps(metadata)
+    registry = Registry({other.replace(":debian@", "@"): (RUN_NOW, run_image_config()),
+                         "127.0.0.1:5000/apps/a:inputs-" + key: (FOUND, image)})
+    decision = decide(app, registry, arguments=["--run-image", other])
+    assert (decision.action, decision.reason) == ("build", (
+        "127.0.0.1:5000/apps/a@%s was built from the same inputs (key %s) on another run image (%s), but the run "
+        "image '127.0.0.1:5000/elsewhere/run:debian' is neither the one its metadata names nor a mirror of it "
+        "('%s, 10.0.0.1:5001/luban/stack-run:debian'), so it is built on %s" % (FOUND, key[:12], RUN_OLD, RUN, other)))
+    # A mirror's name, or the name without a tag standing for latest, as the lifecycle reads it.
+    assert bi.rebase_refused(image, run_image_config(), "10.0.0.1:5001/luban/stack-run:debian@" + RUN_NOW) is None
+    assert bi.image_name("example/run@" + RUN_NOW) == "index.docker.io/example/run:latest"
+
+
 def test_hostile_labels_are_shown_safely() -> None:
     why = bi.rebase_refused(on_run_image(RUN_OLD, {"io.buildpacks.base.distro.name": "a\x1b[31m" + "x" * 300}),
-                            run_image_config())
+                            run_image_config(), RUN)
     assert "\x1b" not in why and len(why) < 400
 
 

@@ -13,7 +13,8 @@ Before building, the platform asks the registry for that tag:
 * an image on the run image the build uses now (``--run-image`` in the arguments, else the one the
   builder names): ``reuse`` its digest, build nothing;
 * an image on another run image of the same platform and OS release: ``rebase`` it (the run image
-  changed, nothing else did); of another platform or release, or marked not rebasable: ``build``;
+  changed, nothing else did); of another platform, release or name (the rebaser would refuse it),
+  or marked not rebasable: ``build``;
 * an image with a layer past its end of support (``expires`` in a buildpack's layer metadata,
   before today): ``build``, so the buildpack decides again whether what it holds may be used.
 
@@ -475,13 +476,34 @@ def without_run_image(arguments: list[str]) -> list[str]:
     return kept
 
 
-def rebase_refused(image: dict, run_image: dict) -> str | None:
-    """Why the image (a config) may not be put on ``run_image`` (a config) by a rebase, in words;
-    None when it may. A rebase keeps the app's layers as they were built: native code compiled and
-    libraries installed for one OS release. So the run image must be for the same platform and the
-    same distribution and release (the ``io.buildpacks.base.distro.*`` labels the image took from its
-    run image: an OS patch, not another OS); and the lifecycle must not have marked the image not
-    rebasable."""
+def image_name(reference: str) -> str:
+    """An image's name as the lifecycle compares run images: registry, repository and tag
+    (``latest`` when there is none), the digest left out."""
+    ref = Reference.parse(reference)
+    return "%s/%s:%s" % (ref.registry, ref.repository, ref.tag or "latest")
+
+
+def run_image_names(config: dict) -> list[str]:
+    """The run image and its mirrors an image's lifecycle metadata names (``runImage``, and the
+    ``stack`` of older platform APIs)."""
+    metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
+    names: list[str] = []
+    for entry in (metadata.get("runImage"), (metadata.get("stack") or {}).get("runImage")):
+        if isinstance(entry, dict):
+            mirrors = entry.get("mirrors") if isinstance(entry.get("mirrors"), list) else []
+            names += [value for value in [entry.get("image"), *mirrors] if isinstance(value, str) and value]
+    return names
+
+
+def rebase_refused(image: dict, run_image: dict, run_image_ref: str) -> str | None:
+    """Why the image (a config) may not be put on the run image ``run_image_ref`` (config
+    ``run_image``) by a rebase, in words; None when it may. A rebase keeps the app's layers as they
+    were built: native code compiled and libraries installed for one OS release. So the run image
+    must be for the same platform and the same distribution and release (the
+    ``io.buildpacks.base.distro.*`` labels the image took from its run image: an OS patch, not
+    another OS). And as the lifecycle's rebaser requires, the lifecycle must not have marked the
+    image not rebasable, and the run image's name must be the one the image's metadata names or one
+    of its mirrors (a new digest of the same name)."""
     labels = (image.get("config") or {}).get("Labels") or {}
     if str(labels.get(REBASABLE, "true")).lower() == "false":
         return "the lifecycle marked it not rebasable (%s=false)" % REBASABLE
@@ -493,6 +515,10 @@ def rebase_refused(image: dict, run_image: dict) -> str | None:
         if had != has:
             return "its %s is %s and the run image's is %s" % (what, shown(had if had is not None else "unset", 100),
                                                                shown(has if has is not None else "unset", 100))
+    names = run_image_names(image)
+    if image_name(run_image_ref) not in {image_name(name) for name in names}:
+        return "the run image %s is neither the one its metadata names nor a mirror of it (%s)" % (
+            shown(image_name(run_image_ref), 200), shown(", ".join(names) or "none", 300))
     return None
 
 
@@ -576,16 +602,17 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
         if on != run_digest:  # another run image, or the same one's image in a multi-platform index
             platform = (str(config.get("os") or ""), str(config.get("architecture") or ""))
             run_manifest, run_config = registry.platform_config(run_ref, run_digest, platform)
+            pinned = run_image if run_ref.digest else "%s@%s" % (run_image, run_digest)
             if on != run_manifest:
-                refused = rebase_refused(config, run_config)
+                refused = rebase_refused(config, run_config, run_image)
                 if refused is not None:
                     return Decision("build", "%s@%s was built from the same inputs (key %s) on another run image (%s), "
-                                    "but %s, so it is built on %s@%s" % (repository, found, key[:12], on or "unknown",
-                                                                         refused, run_image, run_digest),
+                                    "but %s, so it is built on %s" % (repository, found, key[:12], on or "unknown",
+                                                                      refused, pinned),
                                     key, tag, found, run_image, run_digest)
                 return Decision("rebase", "%s@%s was built from the same inputs (key %s) on another run image (%s); "
-                                "rebasing it onto %s@%s" % (repository, found, key[:12], on or "unknown", run_image,
-                                                            run_digest), key, tag, found, run_image, run_digest)
+                                "rebasing it onto %s" % (repository, found, key[:12], on or "unknown", pinned),
+                                key, tag, found, run_image, run_digest)
         return Decision("reuse", "%s@%s was built from the same inputs (key %s) on the current run image"
                         % (repository, found, key[:12]), key, tag, found, run_image, run_digest)
     except (InputsError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
