@@ -146,9 +146,11 @@ def stage(interp: Interpreter, root: Path) -> None:
 # Run by the staged interpreter: every standard-library source, in sorted order, in this one
 # process, with a fixed hash seed (the same order and state give the same marshal bytes). The
 # recorded file name is the path inside the archive, not the staging directory's; the import system
-# shows the real path once installed. Unchecked-hash .pyc files: valid whatever times the
-# extraction gives the sources; the sources of a released interpreter never change. A file that
-# does not compile (a template, a Python 2 leftover) gets no .pyc, as compileall leaves it.
+# shows the real path once installed. Checked-hash .pyc files: valid whatever times the extraction
+# gives the sources, and a source changed after extraction is compiled from the source instead
+# (uv rewrites _sysconfigdata_*.py when it installs CPython; an unchecked .pyc would hide that).
+# A file that does not compile (a template, a Python 2 leftover) gets no .pyc, as compileall leaves
+# it. Directory and file modes are fixed, whatever the umask.
 COMPILE = """
 import os, py_compile, sys
 lib, name = sys.argv[1], sys.argv[2]
@@ -157,8 +159,11 @@ for root, dirs, files in os.walk(lib):
     for file in sorted(files):
         if file.endswith(".py"):
             path = os.path.join(root, file)
-            py_compile.compile(path, dfile=os.path.join(name, os.path.relpath(path, lib)), quiet=2,
-                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            cached = py_compile.compile(path, dfile=os.path.join(name, os.path.relpath(path, lib)), quiet=2,
+                                        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+            if cached:
+                os.chmod(os.path.dirname(cached), 0o755)
+                os.chmod(cached, 0o644)
 """
 
 
@@ -166,9 +171,11 @@ def compile_stdlib(dest: Path, mm: str) -> None:
     """Compiles the staged standard library (optimization level 0: what apps run) with the staged
     interpreter itself, isolated from this machine's Python settings."""
     lib = dest / "lib" / f"python{mm}"
+    # The environment is the whole of it (no -I or -E: they would ignore PYTHONHASHSEED); -s: no user
+    # site, -P: no working directory on sys.path, -B: the compiler's own imports write nothing.
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
-    subprocess.run([str(dest / "bin" / f"python{mm}"), "-I", "-B", "-c", COMPILE, str(lib), f"python/lib/python{mm}"],
-                   env=env, check=True)
+    subprocess.run([str(dest / "bin" / f"python{mm}"), "-s", "-P", "-B", "-c", COMPILE, str(lib), f"python/lib/python{mm}"],
+                   env=env, check=True, cwd=dest)
 
 
 def bundle_libraries(dest: Path) -> None:
@@ -283,9 +290,13 @@ def verify(out: Path, minors: list[str], uv: str) -> None:
             subprocess.run([uv, "python", "install", mm, "--no-bin", "--quiet"], env=env, check=True)
             found = subprocess.run([uv, "python", "find", "--managed-python", mm], env=env, check=True, capture_output=True, text=True)
             exe = Path(found.stdout.strip())
-            # ... and imports the standard library from its bytecode: json's .pyc was installed.
-            check = ("import ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, uuid, json, venv, os, importlib.util;"
-                     "assert os.path.isfile(importlib.util.cache_from_source(json.__file__)), 'no bytecode'")
+            # ... imports the standard library from its bytecode (json's .pyc was installed), and sees
+            # the build settings uv wrote into _sysconfigdata after extracting, not the archive's.
+            check = ("import ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, uuid, json, venv, os, importlib, importlib.util,"
+                     " runpy, sysconfig;"
+                     "assert os.path.isfile(importlib.util.cache_from_source(json.__file__)), 'no bytecode';"
+                     "data = importlib.import_module(sysconfig._get_sysconfigdata_name());"
+                     "assert data.build_time_vars == runpy.run_path(data.__file__)['build_time_vars'], 'stale sysconfig'")
             subprocess.run([str(exe), "-c", check], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"})
             tree = exe.resolve().parent.parent
             for path in sorted(tree.rglob("*")):

@@ -508,20 +508,31 @@ def manifest_digest(env: dict[str, str], repository: str, tag: str) -> str | Non
     return "sha256:" + hashlib.sha256(manifest).hexdigest()
 
 
-def _send(env: dict[str, str], method: str, url: str, body: bytes, content_type: str) -> dict[str, str]:
-    """A write to the e2e registry with the release robot's credentials; the answer's headers."""
-    host = urllib.parse.urlsplit(url).netloc
+def _authorization(env: dict[str, str], host: str) -> str:
+    """The release robot's credentials for the e2e registry, as an Authorization header."""
     auths = json.loads((Path(env["E2E_SECRETS"]) / "robot-release.json").read_text())["auths"]
+    return "Basic " + auths[host]["auth"]
+
+
+def repository_of(image: str) -> str:
+    """REGISTRY/REPOSITORY of REGISTRY/REPOSITORY[:TAG][@DIGEST] (a registry's port is no tag)."""
+    name = image.partition("@")[0]
+    head, _slash, last = name.rpartition("/")
+    return "%s/%s" % (head, last.partition(":")[0]) if head else name
+
+
+def _send(env: dict[str, str], method: str, url: str, body: bytes, content_type: str):
+    """A write to the e2e registry with the release robot's credentials; the answer's headers."""
     request = urllib.request.Request(url, data=body, method=method, headers={
-        "Content-Type": content_type, "Authorization": "Basic " + auths[host]["auth"]})
+        "Content-Type": content_type, "Authorization": _authorization(env, urllib.parse.urlsplit(url).netloc)})
     with urllib.request.urlopen(request, timeout=60) as answer:
-        return dict(answer.headers)
+        return answer.headers
 
 
 def _upload(env: dict[str, str], host: str, repository: str, blob: bytes) -> str:
     """Uploads a blob (the distribution API's POST, then PUT with its digest); returns the digest."""
     digest = "sha256:" + hashlib.sha256(blob).hexdigest()
-    location = _send(env, "POST", "http://%s/v2/%s/blobs/uploads/" % (host, repository), b"", "application/octet-stream")["Location"]
+    location = _send(env, "POST", "http://%s/v2/%s/blobs/uploads/" % (host, repository), b"", "application/octet-stream").get("Location")
     url = urllib.parse.urljoin("http://%s/" % host, location)
     url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"digest": digest})
     _send(env, "PUT", url, blob, "application/octet-stream")
@@ -529,18 +540,17 @@ def _upload(env: dict[str, str], host: str, repository: str, blob: bytes) -> str
 
 
 def patch_run_image(env: dict[str, str], pinned: str, tag: str, marker: str) -> str:
-    """An OS patch of a run image, as its publisher would push one: ``pinned`` (REPO[:TAG]@DIGEST)
-    with one more layer holding ``etc/luban-e2e-patch`` (``marker``), pushed as REPO:``tag``. The
-    platform and labels stay the run image's. Returns the pin an operator moves to: the same name
-    (REPO[:TAG], what the lifecycle's rebaser compares) at the new digest."""
+    """An OS patch of a run image, as its publisher would push one: ``pinned`` (REPO[:TAG]@DIGEST,
+    an image manifest) with one more layer holding ``etc/luban-e2e-patch`` (``marker``), pushed as
+    REPO:``tag``. The platform and labels stay the run image's. Returns the pin an operator moves
+    to: the same name (REPO[:TAG], what the lifecycle's rebaser compares) at the new digest."""
     import gzip
     import io
     import tarfile
-    name, _at, digest = pinned.partition("@")
-    repo = name.rpartition(":")[0] if ":" in name.rpartition("/")[2] else name
+    repo = repository_of(pinned)
     host, _slash, path = repo.partition("/")
-    manifest = json.loads(_registry(env, host, "/v2/%s/manifests/%s" % (path, digest), MANIFESTS))
-    config = json.loads(_registry(env, host, "/v2/%s/blobs/%s" % (path, manifest["config"]["digest"]), "*/*"))
+    found = image_config(env, repo + "@" + pinned.partition("@")[2])
+    manifest, config = found["manifest"], found["config"]
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         data = (marker + "\n").encode()
@@ -557,13 +567,12 @@ def patch_run_image(env: dict[str, str], pinned: str, tag: str, marker: str) -> 
     body = json.dumps(manifest).encode()
     media_type = manifest.get("mediaType") or "application/vnd.oci.image.manifest.v1+json"
     _send(env, "PUT", "http://%s/v2/%s/manifests/%s" % (host, path, tag), body, media_type)
-    return "%s@sha256:%s" % (name, hashlib.sha256(body).hexdigest())
+    return "%s@sha256:%s" % (pinned.partition("@")[0], hashlib.sha256(body).hexdigest())
 
 
 def _registry(env: dict[str, str], host: str, path: str, accept: str, raw: bool = False):
-    auths = json.loads((Path(env["E2E_SECRETS"]) / "robot-release.json").read_text())["auths"]
     request = urllib.request.Request("http://%s%s" % (host, path), headers={
-        "Accept": accept, "Authorization": "Basic " + auths[host]["auth"]})
+        "Accept": accept, "Authorization": _authorization(env, host)})
     with urllib.request.urlopen(request, timeout=30) as answer:
         data = answer.read()
     return data if raw else data.decode()

@@ -60,8 +60,9 @@ def test_archives_carry_no_debug_information(tmp_path) -> None:
 def test_archives_carry_the_standard_librarys_bytecode(tmp_path) -> None:
     """Compiled once, into the archive (python-build-standalone ships it too): an app's imports and
     uv's interpreter query read it instead of compiling the standard library at every start. Every
-    source has its .pyc, hash-based and never checked (valid whatever times extraction gives the
-    sources), recording the path inside the archive rather than the staging directory's."""
+    source has its .pyc, checked by hash (valid whatever times extraction gives the sources; a
+    source uv rewrites after extracting, _sysconfigdata, is compiled from itself), recording the
+    path inside the archive rather than the staging directory's."""
     entry = next(e for e in metadata().values() if e["minor"] == 13)
     with tarfile.open(MIRROR / urllib.parse.unquote(entry["url"][len(PBS):])) as archive:
         archive.extractall(tmp_path, filter="data")
@@ -71,7 +72,7 @@ def test_archives_carry_the_standard_librarys_bytecode(tmp_path) -> None:
     missing = [p for p in sources if not (p.parent / "__pycache__" / f"{p.stem}.cpython-313.pyc").is_file()]
     assert missing == []
     pyc = (lib / "__pycache__" / "os.cpython-313.pyc").read_bytes()
-    assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, check_source off
+    assert int.from_bytes(pyc[4:8], "little") == 0b11  # hash-based, source checked
     assert b"python/lib/python3.13/os.py" in pyc and b"python-mirror-" not in pyc
     # `python -v` names where each module's code object came from: the .pyc, not a compile.
     run = subprocess.run([str(tmp_path / "python" / "bin" / "python3.13"), "-v", "-c", "import json"],
@@ -79,6 +80,11 @@ def test_archives_carry_the_standard_librarys_bytecode(tmp_path) -> None:
     assert f"code object from '{lib}/json/__pycache__/__init__.cpython-313.pyc'" in run.stderr
     assert f"code object from {lib}/json/__init__.py" not in run.stderr  # what a compile from source logs
     assert not list(tmp_path.rglob("*.cpython-313.opt-*.pyc"))  # optimization level 0 only
+    # A changed source is not hidden by its .pyc.
+    (lib / "json" / "__init__.py").write_text("marker = 'edited after extraction'\n")
+    edited = subprocess.run([str(tmp_path / "python" / "bin" / "python3.13"), "-c", "import json; print(json.marker)"],
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}, check=True)
+    assert edited.stdout == "edited after extraction\n"
 
 
 def test_packing_again_gives_the_same_bytes(tmp_path) -> None:

@@ -159,14 +159,18 @@ def test_references_are_read_as_docker_reads_them() -> None:
     assert bi.Reference.parse("localhost/a") == bi.Reference("localhost", "a", "latest")
     assert bi.Reference.parse("python:3.12") == bi.Reference("index.docker.io", "library/python", "3.12")
     assert bi.Reference.parse("example/app") == bi.Reference("index.docker.io", "example/app", "latest")
+    # Docker Hub's other spellings name the same images, as the lifecycle reads them.
+    for same in ("docker.io/library/python:3.12", "index.docker.io/python:3.12", "docker.io/python:3.12"):
+        assert bi.Reference.parse(same) == bi.Reference("index.docker.io", "library/python", "3.12"), same
+    assert bi.image_name("docker.io/library/python@sha256:" + "1" * 64) == "index.docker.io/library/python:latest"
 
 
 class Registry:
     """The two questions decide() asks a registry, answered from a dict of tag -> (digest, config)."""
 
-    def __init__(self, images: dict[str, tuple[str, dict]], indexes: dict[str, dict[tuple[str, str], str]] | None = None) -> None:
+    def __init__(self, images: dict[str, tuple[str, dict]], indexes: dict[str, dict[str, str]] | None = None) -> None:
         self.images = images
-        self.indexes = indexes or {}  # an index's digest -> {(os, architecture): its image's digest}
+        self.indexes = indexes or {}  # an index's digest -> {OS/ARCH: its image's digest}
         self.asked: list[str] = []
 
     def digest(self, ref: bi.Reference) -> str | None:
@@ -178,12 +182,13 @@ class Registry:
     def config(self, ref: bi.Reference, digest: str) -> dict:
         return next(config for d, config in self.images.values() if d == digest)
 
-    def platform_config(self, ref: bi.Reference, digest: str, platform: tuple[str, str]) -> tuple[str, dict]:
+    def platform_config(self, ref: bi.Reference, digest: str, platform: str) -> tuple[str, dict]:
+        """The real client's choice (test_the_image_for_a_platform_is_read_from_an_index) on dicts."""
         if digest in self.indexes:
             if platform not in self.indexes[digest]:
-                raise bi.InputsError("%s@%s has no image for %s/%s" % (ref.name, digest, *platform))
+                raise bi.InputsError("no image for " + platform)
             digest = self.indexes[digest][platform]
-            return digest, {"os": platform[0], "architecture": platform[1]}
+            return digest, dict(zip(("os", "architecture"), platform.split("/")))
         return digest, self.config(ref, digest)
 
 
@@ -351,8 +356,9 @@ def on_run_image(run_digest: str, labels: dict | None = None, os_arch: tuple[str
     return config
 
 
-def run_image_config(labels: dict | None = None, os_arch: tuple[str, str] = ("linux", "amd64")) -> dict:
-    return {"os": os_arch[0], "architecture": os_arch[1], "config": {"Labels": DISTRO if labels is None else labels}}
+def run_image_config(labels: dict | None = None, os_arch: tuple[str, ...] = ("linux", "amd64")) -> dict:
+    config = {"os": os_arch[0], "architecture": os_arch[1], "config": {"Labels": DISTRO if labels is None else labels}}
+    return {**config, "variant": os_arch[2]} if len(os_arch) > 2 else config
 
 
 def test_moving_a_pinned_run_image_rebases_onto_the_new_pin(tmp_path: Path) -> None:
@@ -377,11 +383,12 @@ def test_moving_a_pinned_run_image_rebases_onto_the_new_pin(tmp_path: Path) -> N
      "its io.buildpacks.base.distro.name is 'amzn' and the run image's is 'debian'"),
     (DISTRO, {}, ("linux", "amd64"), "its io.buildpacks.base.distro.name is 'amzn' and the run image's is 'unset'"),
     (DISTRO, DISTRO, ("linux", "arm64"), "its platform is 'linux/amd64' and the run image's is 'linux/arm64'"),
+    (DISTRO, DISTRO, ("linux", "amd64", "v3"), "its platform is 'linux/amd64' and the run image's is 'linux/amd64/v3'"),
     ({**DISTRO, "io.buildpacks.rebasable": "false"}, DISTRO, ("linux", "amd64"),
      "the lifecycle marked it not rebasable (io.buildpacks.rebasable=false)"),
 ])
 def test_a_run_image_of_another_release_or_platform_builds_instead_of_rebasing(
-        tmp_path: Path, image_labels: dict, run_labels: dict, os_arch: tuple[str, str], why: str) -> None:
+        tmp_path: Path, image_labels: dict, run_labels: dict, os_arch: tuple[str, ...], why: str) -> None:
     """A rebase keeps the layers built for one OS release; on another, the app is built again."""
     app = write(tmp_path / "app", APP)
     key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
@@ -428,14 +435,13 @@ def test_a_multi_platform_run_image_is_compared_by_the_image_for_the_apps_platfo
     key = bi.build_key(bi.source_digest(app, runner), BUILDER_ID, {}, [])
     index, arm = "sha256:" + "9" * 64, "sha256:" + "8" * 64
     tag = "127.0.0.1:5000/apps/a:inputs-" + key
-    indexes = {index: {("linux", "amd64"): RUN_NOW, ("linux", "arm64"): arm}}
+    indexes = {index: {"linux/amd64": RUN_NOW, "linux/arm64": arm}}
     same = Registry({RUN: (index, {}), tag: (FOUND, on_run_image(RUN_NOW, {}))}, indexes)
     assert decide(app, same).action == "reuse"
     moved = Registry({RUN: (index, {}), tag: (FOUND, on_run_image(RUN_OLD, {}))}, indexes)
     assert decide(app, moved).action == "rebase"
     other = Registry({RUN: (index, {}), tag: (FOUND, on_run_image(RUN_OLD, {}, ("linux", "s390x")))}, indexes)
-    assert decide(app, other).reason == ("what is already built could not be found out (%s@%s has no image for "
-                                         "linux/s390x), so it is built" % ("127.0.0.1:5000/luban/stack-run", index))
+    assert decide(app, other).reason == "what is already built could not be found out (no image for linux/s390x), so it is built"
 
 
 def test_an_app_without_a_lock_file_is_always_built(tmp_path: Path) -> None:
@@ -535,7 +541,7 @@ def test_the_image_for_a_platform_is_read_from_an_index(tmp_path: Path) -> None:
     a plain manifest is its own image."""
     index_digest, arm, amd, blob = ("sha256:" + c * 64 for c in "9876")
     index = json.dumps({"mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-        {"digest": arm, "platform": {"os": "linux", "architecture": "arm64"}},
+        {"digest": arm, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
         {"digest": amd, "platform": {"os": "linux", "architecture": "amd64"}}]}).encode()
     manifest = json.dumps({"config": {"digest": blob}}).encode()
     config = json.dumps(run_image_config()).encode()
@@ -545,12 +551,24 @@ def test_the_image_for_a_platform_is_read_from_an_index(tmp_path: Path) -> None:
     try:
         client = bi.Registry(tmp_path, runner)
         ref = bi.Reference.parse(registry.address + "/luban/run")
-        assert client.platform_config(ref, index_digest, ("linux", "amd64")) == (amd, run_image_config())
-        assert client.platform_config(ref, amd, ("linux", "arm64")) == (amd, run_image_config())  # no index: itself
-        with pytest.raises(bi.InputsError, match="has no image for linux/s390x"):
-            client.platform_config(ref, index_digest, ("linux", "s390x"))
+        assert client.platform_config(ref, index_digest, "linux/amd64") == (amd, run_image_config())
+        assert client.platform_config(ref, amd, "linux/arm64") == (amd, run_image_config())  # no index: itself
+        for wanted in ("linux/s390x", "linux/arm64"):  # the variant counts: linux/arm64/v8 is another platform
+            with pytest.raises(bi.InputsError) as raised:
+                client.platform_config(ref, index_digest, wanted)
+            assert str(raised.value) == "%s/luban/run@%s has no image for %s" % (registry.address, index_digest, wanted)
     finally:
         registry.close()
+
+
+def test_a_manifest_that_is_no_object_is_a_reason_to_build(tmp_path: Path) -> None:
+    registry = _Server({"/v2/apps/a/manifests/" + FOUND: (200, {"Content-Length": "2"}, b"[]")})
+    try:
+        with pytest.raises(bi.InputsError) as raised:
+            bi.Registry(tmp_path, runner).config(bi.Reference.parse(registry.address + "/apps/a"), FOUND)
+    finally:
+        registry.close()
+    assert str(raised.value) == "%s/apps/a@%s is no manifest" % (registry.address, FOUND)
 
 
 def test_a_registry_answer_cut_short_is_a_reason_to_build(tmp_path: Path) -> None:

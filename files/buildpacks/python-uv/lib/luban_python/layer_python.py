@@ -160,7 +160,9 @@ def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Pa
     if result.code != 0:
         raise uv.classify_python_failure(result, version, f"linux-{ctx.target.uv_arch}-gnu")
     remove_uv_bookkeeping(python.path)
-    if not kept:  # installed only to build the venv on: its files are gone before the export
+    # Only a layer that is exported is stripped: CPython installed just to build the venv on (kept)
+    # is removed again before the export.
+    if not kept:
         strip_debug_info(ctx, python.path, env)
     found = sorted(p for p in python.path.glob(f"cpython-{version}-*/bin/python{minor}") if not p.parent.parent.is_symlink())
     if not found:

@@ -214,15 +214,20 @@ class Reference:
 
     @classmethod
     def parse(cls, text: str) -> "Reference":
+        """A reference as Docker and the lifecycle (go-containerregistry) read it: Docker Hub's
+        names under ``index.docker.io``, its one-part names under ``library/``; ``latest`` when
+        neither a tag nor a digest is given."""
         rest, _at, digest = text.partition("@")
         first, slash, remainder = rest.partition("/")
         if slash and ("." in first or ":" in first or first == "localhost"):
-            registry, path = first, remainder
+            registry, path = ("index.docker.io" if first == "docker.io" else first), remainder
         else:
-            registry, path = "index.docker.io", rest if "/" in rest else "library/" + rest
+            registry, path = "index.docker.io", rest
         repository, colon, tag = path.rpartition(":")
         if not colon or "/" in tag:
             repository, tag = path, ""
+        if registry == "index.docker.io" and "/" not in repository:
+            repository = "library/" + repository
         if not tag and not digest:
             tag = "latest"
         return cls(registry, repository, tag, digest)
@@ -376,16 +381,15 @@ class Registry:
             raise InputsError("%s@%s is no manifest" % (ref.name, digest))
         return manifest
 
-    def platform_config(self, ref: Reference, digest: str, platform: Tuple[str, str]) -> Tuple[str, dict]:
-        """The image for ``platform`` ((os, architecture)) that ``digest`` names, a manifest or an
-        index of manifests: its manifest digest and its config."""
+    def platform_config(self, ref: Reference, digest: str, platform: str) -> Tuple[str, dict]:
+        """The image for ``platform`` (``platform_of``) that ``digest`` names, a manifest or an index
+        of manifests: its manifest digest and its config."""
         manifest = self._manifest(ref, digest)
         if isinstance(manifest.get("manifests"), list):
             chosen = [entry.get("digest") for entry in manifest["manifests"] if isinstance(entry, dict)
-                      and isinstance(entry.get("platform"), dict)
-                      and (entry["platform"].get("os"), entry["platform"].get("architecture")) == tuple(platform)]
+                      and isinstance(entry.get("platform"), dict) and platform_of(entry["platform"]) == platform]
             if not chosen or not isinstance(chosen[0], str):
-                raise InputsError("%s@%s has no image for %s/%s" % (ref.name, digest, platform[0], platform[1]))
+                raise InputsError("%s@%s has no image for %s" % (ref.name, digest, platform))
             digest = chosen[0]
         return digest, self.config(ref, digest)
 
@@ -431,6 +435,12 @@ class Decision:
     run_image_digest: str = ""
 
 
+def labels_of(config: dict) -> dict:
+    """An image config's labels ({} when it has none)."""
+    labels = (config.get("config") or {}).get("Labels")
+    return labels if isinstance(labels, dict) else {}
+
+
 def _label(labels: dict, name: str) -> dict:
     """A label holding JSON, as an object ({} when absent or unreadable)."""
     try:
@@ -461,6 +471,12 @@ def run_image_named(arguments: list[str]) -> str | None:
     return None
 
 
+def platform_of(config: dict) -> str:
+    """OS/ARCHITECTURE[/VARIANT] of an image config (or of an index entry's platform)."""
+    parts = [str(config.get("os") or ""), str(config.get("architecture") or "")]
+    return "/".join(parts + ([str(config["variant"])] if config.get("variant") else []))
+
+
 def without_run_image(arguments: list[str]) -> list[str]:
     """pack's arguments without the run image they name: not an input of the build (nothing the
     buildpacks make depends on it), but what a found image must be on, or is rebased onto."""
@@ -486,7 +502,7 @@ def image_name(reference: str) -> str:
 def run_image_names(config: dict) -> list[str]:
     """The run image and its mirrors an image's lifecycle metadata names (``runImage``, and the
     ``stack`` of older platform APIs)."""
-    metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
+    metadata = _label(labels_of(config), LIFECYCLE_METADATA)
     names: list[str] = []
     for entry in (metadata.get("runImage"), (metadata.get("stack") or {}).get("runImage")):
         if isinstance(entry, dict):
@@ -504,12 +520,11 @@ def rebase_refused(image: dict, run_image: dict, run_image_ref: str) -> str | No
     another OS). And as the lifecycle's rebaser requires, the lifecycle must not have marked the
     image not rebasable, and the run image's name must be the one the image's metadata names or one
     of its mirrors (a new digest of the same name)."""
-    labels = (image.get("config") or {}).get("Labels") or {}
+    labels = labels_of(image)
     if str(labels.get(REBASABLE, "true")).lower() == "false":
         return "the lifecycle marked it not rebasable (%s=false)" % REBASABLE
-    new = (run_image.get("config") or {}).get("Labels") or {}
-    facts = [("platform", "%s/%s" % (image.get("os"), image.get("architecture")),
-              "%s/%s" % (run_image.get("os"), run_image.get("architecture")))]
+    new = labels_of(run_image)
+    facts = [("platform", platform_of(image), platform_of(run_image))]
     facts += [(label, labels.get(label), new.get(label)) for label in DISTRO_LABELS]
     for what, had, has in facts:
         if had != has:
@@ -524,7 +539,7 @@ def rebase_refused(image: dict, run_image: dict, run_image_ref: str) -> str | No
 
 def built_on(config: dict) -> str:
     """The run image digest an image was exported or rebased onto (lifecycle metadata)."""
-    metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
+    metadata = _label(labels_of(config), LIFECYCLE_METADATA)
     reference = (metadata.get("runImage") or {}).get("reference", "")
     digest = reference.rpartition("@")[2] if isinstance(reference, str) else ""
     # The label is written where the app's build runs: anything but a digest is not one.
@@ -537,7 +552,7 @@ def expired(config: dict, today: datetime.date | None = None) -> str | None:
     before ``today`` (the day itself is still supported), or holds an ``expires`` that is no
     YYYY-MM-DD date. None when no layer says so. Any buildpack may write the key."""
     today = today or datetime.date.today()
-    metadata = _label((config.get("config") or {}).get("Labels") or {}, LIFECYCLE_METADATA)
+    metadata = _label(labels_of(config), LIFECYCLE_METADATA)
     buildpacks = metadata.get("buildpacks")
     for buildpack in buildpacks if isinstance(buildpacks, list) else []:
         layers = buildpack.get("layers") if isinstance(buildpack, dict) else None
@@ -593,27 +608,22 @@ def decide(app_dir: Path, repository: str, builder: str, bindings: dict[str, Pat
             return Decision("build", "no image was built from these inputs yet (%s, key %s)" % (lock, key[:12]),
                             key, tag, "", run_image, run_digest)
         config = registry.config(target, found)
+        same = "%s@%s was built from the same inputs (key %s)" % (repository, found, key[:12])
         why = expired(config, today)
         if why is not None:
-            return Decision("build", "%s@%s was built from the same inputs (key %s), but %s, so it is built again: "
-                            "the build decides whether what that layer holds may still be used"
-                            % (repository, found, key[:12], why), key, tag, found, run_image, run_digest)
+            return Decision("build", "%s, but %s, so it is built again: the build decides whether what that layer holds "
+                            "may still be used" % (same, why), key, tag, found, run_image, run_digest)
         on = built_on(config)
         if on != run_digest:  # another run image, or the same one's image in a multi-platform index
-            platform = (str(config.get("os") or ""), str(config.get("architecture") or ""))
-            run_manifest, run_config = registry.platform_config(run_ref, run_digest, platform)
+            run_manifest, run_config = registry.platform_config(run_ref, run_digest, platform_of(config))
             pinned = run_image if run_ref.digest else "%s@%s" % (run_image, run_digest)
             if on != run_manifest:
                 refused = rebase_refused(config, run_config, run_image)
                 if refused is not None:
-                    return Decision("build", "%s@%s was built from the same inputs (key %s) on another run image (%s), "
-                                    "but %s, so it is built on %s" % (repository, found, key[:12], on or "unknown",
-                                                                      refused, pinned),
-                                    key, tag, found, run_image, run_digest)
-                return Decision("rebase", "%s@%s was built from the same inputs (key %s) on another run image (%s); "
-                                "rebasing it onto %s" % (repository, found, key[:12], on or "unknown", pinned),
+                    return Decision("build", "%s on another run image (%s), but %s, so it is built on %s"
+                                    % (same, on or "unknown", refused, pinned), key, tag, found, run_image, run_digest)
+                return Decision("rebase", "%s on another run image (%s); rebasing it onto %s" % (same, on or "unknown", pinned),
                                 key, tag, found, run_image, run_digest)
-        return Decision("reuse", "%s@%s was built from the same inputs (key %s) on the current run image"
-                        % (repository, found, key[:12]), key, tag, found, run_image, run_digest)
+        return Decision("reuse", "%s on the current run image" % same, key, tag, found, run_image, run_digest)
     except (InputsError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return Decision("build", "what is already built could not be found out (%s), so it is built" % exc)
