@@ -26,6 +26,7 @@ Timer: Builder ran for 1m2.5s and ended at 2026-11-24T06:17:48Z
   - Done (0.1s)
 - Installing Python and the dependencies
   - Installing CPython 3.12.1 into the python layer: no previous layer
+      Installed Python 3.12.1 in 994ms
   - Running: uv sync --locked --no-dev --compile-bytecode
   - Done (21.5s)
 - Writing the processes
@@ -74,7 +75,17 @@ def test_overhead_is_detect_plus_build_minus_time_in_uv() -> None:
     row = report.buildpack_overhead(LOG)
     assert row is not None
     assert row["in_uv_s"] == 21.5
+    assert row["python_install_s"] == 0.994
     assert row["overhead_s"] == pytest.approx(0.116 + 62.5 - 21.5, abs=0.001)
+
+
+@pytest.mark.parametrize("log, seconds", [
+    ("      Installed Python 3.12.1 in 1.02s\n", 1.02),
+    ("[build]       Installed Python 3.13.0 in 347ms\n", 0.347),
+    ("  - Reusing the python layer\n", 0.0),
+])
+def test_python_install_is_what_uv_reports(log: str, seconds: float) -> None:
+    assert report.python_install_seconds(log) == pytest.approx(seconds)
 
 
 def test_overhead_needs_the_verbose_timers() -> None:
