@@ -3,7 +3,7 @@ BUILDPACK_DIR := $(OUT)/buildpacks/python-uv
 PYTHON_MIRROR := $(LUBAN_CACHE)/python-mirror
 
 .PHONY: buildpacks
-buildpacks: venv ## package the Python (uv) buildpack into out/buildpacks/python-uv
+buildpacks: venv python-mirror ## package the Python (uv) buildpack into out/buildpacks/python-uv (CPython 3.12 preinstalled from the mirror)
 	@source scripts/lib.sh && apt_install unzip
 	$(BIN)/ansible-playbook playbooks/buildpacks.yml
 

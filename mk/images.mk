@@ -18,7 +18,7 @@ registry: tools ## start the local registry on 127.0.0.1:5000 if it is not runni
 stack: venv docker-engine registry ## build and push the stack images (AL2023, or the Debian twin offline)
 	ansible-playbook -i inventories/local playbooks/site.yml --tags stack
 
-builder: venv docker-engine registry ## build the stack and the builder
+builder: venv docker-engine registry python-mirror ## build the stack and the builder
 	ansible-playbook -i inventories/local playbooks/site.yml --tags builder
 
 demo: venv docker-engine tools registry python-mirror ## the main job: stack, buildpack, builder and an example app, built, run, probed

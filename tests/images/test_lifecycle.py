@@ -84,7 +84,7 @@ def _buildpack_layer(tools, ref: str, name: str) -> str:
     return _buildpack_layers(tools, ref)[name]["sha"]
 
 
-def test_dependency_change_rebuilds_the_venv_and_cpython_comes_out_identical(builder, tools, tmp_path):
+def test_dependency_change_rebuilds_the_venv_and_cpython_comes_out_identical(builder, engine, tools, tmp_path):
     app = git_app(EXAMPLES / "requirements-web", tmp_path / "requirements-web")
     repo = f"{REGISTRY}/tests/deps-change"
     before = build_app(app, repo)
@@ -93,11 +93,20 @@ def test_dependency_change_rebuilds_the_venv_and_cpython_comes_out_identical(bui
     commit_all(app, "one more dependency")
     after = build_app(app, repo)
     assert "Building the venv layer: dependency files changed" in after.output
-    # The python layer is not restored between builds; uv installs CPython again to build the new
-    # venv on, and the buildpack removes it again, so the exporter keeps the previous image's layer.
-    assert "to build the venv on; the python layer of the previous image is kept (same" in _flat(after.output)
+    # The python layer is not restored between builds. The buildpack links the CPython preinstalled
+    # in the builder (inventories/local preinstalls 3.12) into the layer's path to build the new venv
+    # on, installing nothing, and removes the link again, so the exporter keeps the previous image's layer.
+    assert re.search(r"Linking the CPython 3\.12\.\d+ preinstalled in the buildpack to build the venv on \(same archive, "
+                     r"uv version, architecture\); the python layer of the previous image is kept \(same", _flat(after.output)), \
+        after.output[-3000:]
+    assert "Downloading cpython" not in after.output
     assert _buildpack_layer(tools, after.image, "python") == _buildpack_layer(tools, before.image, "python")
     assert _buildpack_layer(tools, after.image, "venv") != _buildpack_layer(tools, before.image, "venv")
+    # The venv built on the copy runs on the image's own python layer: the copy's path is nowhere in it.
+    venv_python = "/layers/luban_python-uv/venv/bin/python"
+    script = "import idna, sys; print(idna.__version__, sys.base_prefix)"
+    out = engine.containers.run(after.image, entrypoint=[venv_python, "-c", script], remove=True).decode()
+    assert out.startswith("3.10 /layers/luban_python-uv/python/cpython-3.12."), out
 
 
 def test_two_builds_from_nothing_give_the_same_digest(flask_app):

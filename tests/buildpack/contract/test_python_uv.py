@@ -285,6 +285,11 @@ def test_a_lock_change_updates_the_venv_in_place_to_the_bytes_of_a_fresh_build(w
     updated = ws.build()
     assert updated.returncode == 0
     assert "Updating the venv of an earlier build (dependency files " in updated.stdout
+    # The python layer is kept, so CPython is only needed to build on: the copy preinstalled in the
+    # buildpack (make buildpacks, inventories/local) is linked in, not installed from the mirror.
+    assert ("Linking the CPython 3.12.1 preinstalled in the buildpack to build the venv on (same archive, uv version, "
+            "architecture)") in updated.stdout
+    assert "Downloading cpython" not in updated.stdout
     # The app itself is installed again too: its metadata lists the new dependencies.
     assert ("Compiling the venv's bytecode (the 3 distribution(s) uv installed now: hello-0.1.0.dist-info, "
             "itsdangerous-2.1.2.dist-info, six-1.17.0.dist-info; reproducible)") in updated.stdout

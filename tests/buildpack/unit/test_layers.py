@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+from bp_helpers import BUILDPACK_SRC
 from contract_support import between_builds  # one model of the lifecycle for both tiers
 from luban_python import build, layer_python, layer_venv, uv
 from luban_python.layers import Layer, change_reason, reuse_or_reset
@@ -172,6 +174,78 @@ def test_cpython_installed_only_to_build_the_venv_on_is_not_stripped(make_contex
     fake = FakeUv(debug_info=True)
     runtime(ctx, fake, {"PATH": str(tools)})
     assert fake.calls[0] == "python install" and not [c for c in fake.calls if c.startswith("--strip-debug")]
+
+
+def preinstalled_buildpack(tmp_path: Path, record: dict) -> Path:
+    """A copy of the buildpack with CPython 3.12.1 preinstalled (luban.ci.python_preinstall's layout)."""
+    buildpack = tmp_path / "buildpack"
+    shutil.copytree(BUILDPACK_SRC, buildpack)
+    copy = buildpack / "python" / "cpython-3.12.1-linux-x86_64-gnu"
+    (copy / "bin").mkdir(parents=True)
+    (copy / "bin" / "python3.12").write_text("preinstalled")
+    (buildpack / "python" / "cpython-3.12.1-linux-x86_64-gnu.json").write_text(json.dumps(record))
+    return buildpack
+
+
+MIRRORED = {"python": "3.12.1", "archive": "sha256:" + "a" * 64, "uv": "0.13.9", "arch": "amd64"}
+
+
+def test_a_dependency_change_links_the_preinstalled_cpython_and_keeps_the_layer(make_context, tmp_path: Path, capsys) -> None:
+    listing = tmp_path / "download-metadata.json"
+    listing.write_text(json.dumps({"cpython-3.12.1-linux-x86_64-gnu": {"sha256": "a" * 64}}))
+    mirror = {"UV_PYTHON_DOWNLOADS_JSON_URL": listing.as_uri()}
+    buildpack = preinstalled_buildpack(tmp_path, MIRRORED)
+    ctx = make_context(APP, buildpack_dir=buildpack)
+    first = FakeUv()
+    runtime(ctx, first, mirror)
+    assert first.calls[0] == "python install"  # the exported layer is always uv's own install
+    python_toml = (ctx.layers_dir / "python.toml").read_text()
+    after_export(ctx.layers_dir)
+    (ctx.app_dir / "requirements.txt").write_text("idna==3.10\nsix\n")
+    capsys.readouterr()
+    fake = FakeUv()
+    linked = []
+    original = fake.__call__
+
+    def watch(args, env, cwd, echo):
+        if args[1] == "venv":  # while the venv is built, the layer's path leads to the copy
+            link = ctx.layers_dir / "python" / "cpython-3.12.1-linux-x86_64-gnu"
+            linked.append((link.is_symlink(), link.resolve(), args[args.index("--python") + 1]))
+        return original(args, env, cwd, echo)
+
+    ctx.runner = watch
+    project = detect_project(ctx.app_dir)
+    build.install_runtime(ctx, project, Path("/uv"), "0.13.9", "3.12.1", mirror, {})
+    assert "python install" not in fake.calls and fake.calls[:2] == [f"venv {ctx.layers_dir}/venv", "pip install"]
+    assert linked == [(True, buildpack / "python" / "cpython-3.12.1-linux-x86_64-gnu",
+                       str(ctx.layers_dir / "python" / "cpython-3.12.1-linux-x86_64-gnu" / "bin" / "python3.12"))]
+    assert ("Linking the CPython 3.12.1 preinstalled in the buildpack to build the venv on (same archive, uv version, "
+            "architecture); the python layer of the previous image is kept (same Python version, end of support, "
+            "CPython archive, uv version, architecture, distribution, buildpack version)") in capsys.readouterr().out
+    # The link goes before the export, the copy stays: the exporter reuses the previous image's layer.
+    assert not (ctx.layers_dir / "python").exists()
+    assert (buildpack / "python" / "cpython-3.12.1-linux-x86_64-gnu" / "bin" / "python3.12").read_text() == "preinstalled"
+    assert (ctx.layers_dir / "python.toml").read_text() == python_toml
+    after_export(ctx.layers_dir)
+
+
+@pytest.mark.parametrize("change", [{"archive": "sha256:" + "b" * 64}, {"uv": "0.14.0"}, {"arch": "arm64"},
+                                    {"python": "3.12.2"}, None])
+def test_a_copy_that_is_not_the_layers_cpython_is_not_used(make_context, tmp_path: Path, change: dict | None) -> None:
+    """Another archive, uv, architecture or version in the record, or no interpreter: installed as before."""
+    listing = tmp_path / "download-metadata.json"
+    listing.write_text(json.dumps({"cpython-3.12.1-linux-x86_64-gnu": {"sha256": "a" * 64}}))
+    mirror = {"UV_PYTHON_DOWNLOADS_JSON_URL": listing.as_uri()}
+    buildpack = preinstalled_buildpack(tmp_path, {**MIRRORED, **(change or {})})
+    if change is None:
+        (buildpack / "python" / "cpython-3.12.1-linux-x86_64-gnu" / "bin" / "python3.12").unlink()
+    ctx = make_context(APP, buildpack_dir=buildpack)
+    runtime(ctx, FakeUv(), mirror)
+    after_export(ctx.layers_dir)
+    (ctx.app_dir / "requirements.txt").write_text("idna==3.10\nsix\n")
+    fake = FakeUv()
+    runtime(ctx, fake, mirror)
+    assert fake.calls[0] == "python install"
 
 
 def test_a_mirror_archive_with_other_bytes_reinstalls_python(make_context, tmp_path: Path, capsys) -> None:

@@ -4,6 +4,9 @@ The lifecycle restores only its metadata and SBOM, never its files: a rebuild th
 no byte of CPython (no cache restore, no re-export; the exporter points the new image at the
 previous image's layer). When only the venv must be rebuilt, CPython is installed for uv to build
 it on and removed again (`release`), so the layer is still kept: not hashed, not exported again.
+A copy of that CPython preinstalled in the buildpack (luban.ci.python_preinstall, made when the
+buildpack is packaged) is linked in instead of installed, when its record matches the layer's key:
+nothing is extracted or written but the link.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from .layers import Layer, remove_uv_bookkeeping
 from .python_version import PythonRequest, support_ends
 
 NAME = "python"
+# The buildpack's directory of preinstalled CPython copies (one record ``<name>.json`` beside each).
+PREINSTALLED = "python"
 
 
 def resolve(ctx: Context, uv_bin: Path, request: PythonRequest, env: Mapping[str, str]) -> str:
@@ -141,12 +146,42 @@ def strip_debug_info(ctx: Context, directory: Path, env: Mapping[str, str]) -> N
         ctx.log.step(f"Stripped debug information from {len(elf)} files ({before / 1e6:.1f} MB -> {after / 1e6:.1f} MB)")
 
 
+def preinstalled(ctx: Context, metadata: Mapping[str, str]) -> Path | None:
+    """The copy of the layer's CPython preinstalled in this buildpack (``python/<name>``), when the
+    record beside it names the same Python version, archive, uv version and architecture as the
+    layer's key; else None. The copy is uv's install of that archive, made where the install does
+    not depend on its directory (luban.ci.python_preinstall refuses it otherwise)."""
+    name = f"cpython-{metadata['python']}-linux-{ctx.target.uv_arch}-gnu"
+    base = ctx.buildpack_dir / PREINSTALLED
+    try:
+        found = json.loads((base / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    minor = ".".join(metadata["python"].split(".")[:2])
+    want = {k: metadata.get(k) for k in ("python", "archive", "uv", "arch")}
+    if found != want or not (base / name / "bin" / f"python{minor}").is_file():
+        return None
+    return base / name
+
+
 def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Path, env: Mapping[str, str], reason: str,
             kept: bool = False) -> Path:
     """Installs CPython into the (empty) python layer, declares it and writes its SBOM; returns its
-    interpreter. ``kept``: only for the venv build, the layer itself is kept (``release``)."""
+    interpreter. ``kept``: only for the venv build, the layer itself is kept (``release``), and a
+    preinstalled copy is linked in rather than installed."""
     version = metadata["python"]
     minor = ".".join(version.split(".")[:2])
+    copy = preinstalled(ctx, metadata) if kept else None
+    if copy is not None:
+        ctx.log.step(f"Linking the CPython {version} preinstalled in the buildpack to build the venv on (same archive, "
+                     f"uv version, architecture); the python layer of the previous image is kept ({reason})")
+        if python.path.exists():
+            shutil.rmtree(python.path)
+        python.path.mkdir(parents=True)
+        (python.path / copy.name).symlink_to(copy, target_is_directory=True)
+        python.write(metadata)
+        sbom.write(ctx.layers_dir, python.name, sbom.python_sbom(version))
+        return python.path / copy.name / "bin" / f"python{minor}"
     if kept:
         ctx.log.step(f"Installing CPython {version} to build the venv on; the python layer of the previous image "
                      f"is kept ({reason})")
@@ -174,8 +209,9 @@ def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Pa
 
 def release(python: Layer, metadata: Mapping[str, str]) -> None:
     """Keeps the previous image's python layer after CPython was installed only to build the venv
-    on: the files go (the venv points at the same path, which the kept layer fills at run time),
-    the metadata stays, and the exporter reuses the previous layer without reading a byte of it."""
+    on (or linked a preinstalled copy in): the files or the link go (the venv points at the same
+    path, which the kept layer fills at run time), the metadata stays, and the exporter reuses the
+    previous layer without reading a byte of it."""
     if python.path.exists():
         shutil.rmtree(python.path)
     python.write(metadata)
