@@ -16,7 +16,10 @@ steps=("$@")
 say() { printf '==> %s\n' "$*" >&2; }
 
 lint() {
-  cd "$repo" && NO_COLOR=1 ansible-lint --profile production --nocolor
+  # ansible-lint searches ANSIBLE_HOME's collections (~/.ansible/collections) before this checkout:
+  # an older luban.ci installed there would hide this one's plugins. Its own, empty, home instead.
+  mkdir -p "$cache/collection-qa/lint-home" &&
+    cd "$repo" && ANSIBLE_HOME="$cache/collection-qa/lint-home" NO_COLOR=1 ansible-lint --profile production --nocolor
 }
 
 # ansible-test insists on <root>/ansible_collections/<namespace>/<name>. The copy lives in the cache
