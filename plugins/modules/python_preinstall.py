@@ -56,8 +56,14 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports the copies it would make and remove, and makes and removes none.
   diff_mode:
     support: none
+    description: No diff is shown.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux of the copies' architecture, to run uv; elsewhere missing copies are left out with a warning.
 """
 
 EXAMPLES = r"""
