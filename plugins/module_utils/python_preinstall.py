@@ -28,7 +28,8 @@ from pathlib import Path
 from ansible_collections.luban.ci.plugins.module_utils.catalog import Entry, Fields, shown, with_fields
 from ansible_collections.luban.ci.plugins.module_utils.catalog import render as render_entry
 
-__all__ = ["CATALOG", "PreinstallError", "UV_ARCH", "Wanted", "directory_references", "record", "resolve", "stale"]
+__all__ = ["CATALOG", "MACHINE_ARCH", "PreinstallError", "UV_ARCH", "Wanted", "directory_references", "record", "resolve",
+           "stale"]
 
 # CNB target architecture -> the name uv's downloads use.
 UV_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
@@ -40,6 +41,11 @@ RECORD_SUFFIX = ".json"
 # the mirror's versions each already shown (quoted) by catalog.shown.
 _FIELDS = Fields(plain=frozenset({"count", "machine", "arch", "offered"}), long=frozenset({"detail"}))
 CATALOG: dict[str, Entry] = with_fields(_FIELDS, {
+    "no_mirror": Entry(
+        "CPython is not preinstalled: there is no CPython mirror at {path}. Builds install CPython as "
+        "before; build the mirror (make python-mirror) or point python_buildpack_preinstall_mirror_dir "
+        "at the one builds mount as their uv-python-mirror binding, to preinstall it."
+    ),
     "mirror_unreadable": Entry(
         "The CPython mirror {path} has no readable download-metadata.json ({detail}). CPython is "
         "preinstalled from that mirror, the one builds mount as their uv-python-mirror binding. "

@@ -24,7 +24,9 @@ description:
   - O(dest) belongs to this module. What it holds and O(pythons) does not list is removed, so an
     empty O(pythons) removes every copy.
   - The copies are made on the machine the module runs on, with the uv for its architecture; on a
-    machine of another architecture or OS, or without that uv, missing copies are left out with a warning.
+    machine of another architecture or OS, or without that uv, missing copies are left out with a
+    warning. Without a directory at O(mirror_dir), every copy is left out (and removed) with a warning;
+    a directory without a readable C(download-metadata.json) fails.
   - Failure messages come from the preinstall catalog, C(python_preinstall.CATALOG), listed in
     C(docs/plugins.md).
 options:
@@ -175,6 +177,9 @@ def main():
     if arch is None and requests:  # a machine luban-ci has no uv for: nothing can be made here
         module.warn(render(CATALOG["other_machine"], machine="%s %s" % (platform.system(), os.uname().machine),
                            arch="amd64 or arm64").text)
+        requests = []
+    if requests and not mirror.exists():  # no mirror here (builds download CPython): nothing to copy
+        module.warn(render(CATALOG["no_mirror"], path=str(mirror)).text)
         requests = []
     try:
         wanted = {}

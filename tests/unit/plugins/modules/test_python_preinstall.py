@@ -166,3 +166,13 @@ def test_another_architecture_or_no_uv_is_a_warning(setup: dict, capsys: pytest.
         f"'{setup['uv_dir']}/{ARCH}/uv'. Builds install CPython from the mirror as before; vendor uv for {ARCH} "
         "(python_buildpack_arches) to preinstall it."
     ]
+
+
+def test_without_a_mirror_nothing_is_preinstalled_and_a_warning_says_why(setup: dict, capsys: pytest.CaptureFixture) -> None:
+    result = run_module(capsys, pythons=["3.12"], **setup)
+    assert (result["changed"], result["preinstalled"]) == (False, [])
+    assert result["warnings"] == [
+        f"CPython is not preinstalled: there is no CPython mirror at '{setup['mirror_dir']}'. Builds install CPython as "
+        "before; build the mirror (make python-mirror) or point python_buildpack_preinstall_mirror_dir at the one "
+        "builds mount as their uv-python-mirror binding, to preinstall it."
+    ]
