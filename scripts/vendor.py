@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCE = "plugins/module_utils"
 # The one list: for each component's package, the shared modules it ships in its ``_vendor``.
 VENDORED: Mapping[str, Sequence[str]] = {
-    "files/buildpacks/python-uv/lib/luban_python": ("catalog", "tomlw"),
+    "files/buildpacks/python-uv/lib/luban_python": ("catalog", "python_preinstall", "tomlw"),
     "files/steptool/src/luban_step": ("build_inputs", "catalog", "languages"),
 }
 VENDOR_DIR = "_vendor"

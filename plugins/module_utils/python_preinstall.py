@@ -23,19 +23,22 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from ansible_collections.luban.ci.plugins.module_utils.catalog import Entry, Fields, shown, with_fields
-from ansible_collections.luban.ci.plugins.module_utils.catalog import render as render_entry
+from .catalog import Entry, Fields, shown, with_fields
+from .catalog import render as render_entry
 
-__all__ = ["CATALOG", "MACHINE_ARCH", "PreinstallError", "UV_ARCH", "Wanted", "directory_references", "record", "resolve",
-           "stale"]
+__all__ = ["CATALOG", "KEY", "MACHINE_ARCH", "PreinstallError", "UV_ARCH", "Wanted", "copy_name", "directory_references",
+           "newest", "offered", "record", "resolve", "stale", "usable_copy"]
 
 # CNB target architecture -> the name uv's downloads use.
 UV_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
-# os.uname().machine -> CNB architecture.
+# A machine's name for its architecture (os.uname().machine) -> CNB architecture.
 MACHINE_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 RECORD_SUFFIX = ".json"
+# What a copy's record holds: the values of the buildpack's python layer key it stands in for.
+KEY = ("python", "archive", "uv", "arch")
 
 # Written by the module itself: counts, the machine's and the architecture's names, and ``offered``,
 # the mirror's versions each already shown (quoted) by catalog.shown.
@@ -89,26 +92,75 @@ class PreinstallError(Exception):
         super().__init__(render_entry(CATALOG[code], **fields).text)
 
 
+def copy_name(version: str, arch: str) -> str:
+    """The directory uv installs a CPython into (and a copy of it is kept under)."""
+    return f"cpython-{version}-linux-{UV_ARCH.get(arch, arch)}-gnu"
+
+
+def usable_copy(directory: Path, key: dict[str, str]) -> Path | None:
+    """The copy under ``directory`` that stands in for the install ``key`` (python, archive, uv,
+    arch) describes: its record holds exactly these values and its interpreter is there. Else None.
+    The module asks this to skip a copy already made; the buildpack, to use one."""
+    version = key.get("python", "")
+    name = copy_name(version, key.get("arch", ""))
+    try:
+        found = json.loads((directory / f"{name}{RECORD_SUFFIX}").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    minor = ".".join(version.split(".")[:2])
+    if found != {k: key.get(k) for k in KEY} or not (directory / name / "bin" / f"python{minor}").is_file():
+        return None
+    return directory / name
+
+
 class Wanted:
     """One CPython to preinstall: its exact version, the mirror's archive and the record kept beside it."""
 
     def __init__(self, version: str, arch: str, sha256: str, uv_version: str) -> None:
         self.version, self.arch = version, arch
-        self.name = f"cpython-{version}-linux-{UV_ARCH[arch]}-gnu"
+        self.name = copy_name(version, arch)
         self.record = {"python": version, "archive": f"sha256:{sha256}", "uv": uv_version, "arch": arch}
 
     def current(self, dest: Path) -> bool:
-        """Whether ``dest`` holds this copy already: its record says so and its interpreter is there."""
-        minor = ".".join(self.version.split(".")[:2])
-        try:
-            found = json.loads((dest / f"{self.name}{RECORD_SUFFIX}").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return found == self.record and (dest / self.name / "bin" / f"python{minor}").is_file()
+        """Whether ``dest`` holds this copy already."""
+        return usable_copy(dest, self.record) is not None
 
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
+
+
+def offered(entries: object, arch: str) -> dict[str, str | None]:
+    """The CPython builds a downloads list (uv's ``download-metadata.json``) offers for
+    linux-<arch>-gnu, as version -> sha256 (None where the list gives none): only the default
+    builds, no prerelease and no variant (freethreaded, debug) of the build or the CPU, the ones uv
+    picks for a plain version request. Anything but a JSON object offers nothing."""
+    found: dict[str, str | None] = {}
+    for entry in entries.values() if isinstance(entries, dict) else ():
+        if not isinstance(entry, dict):
+            continue
+        # uv's list gives the architecture as {"family": ..., "variant": ...} (a plain name in older lists).
+        entry_arch = entry.get("arch")
+        family, arch_variant = (entry_arch.get("family"), entry_arch.get("variant")) if isinstance(entry_arch, dict) else (
+            entry_arch, None)
+        if (entry.get("name"), entry.get("os"), family, entry.get("libc")) != ("cpython", "linux", UV_ARCH.get(arch, arch), "gnu"):
+            continue
+        if entry.get("prerelease") or entry.get("variant") or arch_variant:
+            continue
+        try:
+            version = ".".join(str(int(entry[k])) for k in ("major", "minor", "patch"))
+        except (KeyError, TypeError, ValueError):
+            continue
+        found[version] = entry.get("sha256") if isinstance(entry.get("sha256"), str) else None
+    return found
+
+
+def newest(versions: Iterable[str], request: str) -> str | None:
+    """The version uv installs for a request: an exact version if offered, else a line's newest patch."""
+    matching = sorted((v for v in versions if v == request or v.startswith(request + ".")), key=_version_key)
+    if request.count(".") == 2:
+        matching = [v for v in matching if v == request]
+    return matching[-1] if matching else None
 
 
 def resolve(mirror: Path, request: str, arch: str, uv_version: str) -> Wanted:
@@ -123,30 +175,13 @@ def resolve(mirror: Path, request: str, arch: str, uv_version: str) -> Wanted:
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
         raise PreinstallError("mirror_unreadable", path=str(mirror), detail=str(exc)) from exc
-    found: dict[str, str] = {}
-    for entry in entries.values():
-        if not isinstance(entry, dict):
-            continue
-        # uv's list gives the architecture as {"family": ..., "variant": ...} (a plain name in older lists).
-        family = entry.get("arch", {}).get("family") if isinstance(entry.get("arch"), dict) else entry.get("arch")
-        if (entry.get("name"), entry.get("os"), family, entry.get("libc")) != ("cpython", "linux", UV_ARCH[arch], "gnu"):
-            continue
-        # Only the default build: no prerelease, no variant (freethreaded, debug) of the build or the CPU.
-        arch_variant = entry["arch"].get("variant") if isinstance(entry.get("arch"), dict) else None
-        if entry.get("prerelease") or entry.get("variant") or arch_variant or not isinstance(entry.get("sha256"), str):
-            continue
-        try:
-            version = ".".join(str(int(entry[k])) for k in ("major", "minor", "patch"))
-        except (KeyError, TypeError, ValueError):
-            continue
-        found[version] = entry["sha256"]
-    matching = sorted((v for v in found if v == request or v.startswith(request + ".")), key=_version_key)
-    if len(parts) == 3:
-        matching = [v for v in matching if v == request]
-    if not matching:
-        offered = ", ".join(shown(v) for v in sorted(found, key=_version_key)) or "none"
-        raise PreinstallError("not_in_mirror", path=str(mirror), python=request, arch=UV_ARCH[arch], offered=offered)
-    return Wanted(matching[-1], arch, found[matching[-1]], uv_version)
+    # A copy's record names its archive by digest: a build without one is never stood in for.
+    found = {v: sha for v, sha in offered(entries, arch).items() if sha}
+    version = newest(found, request)
+    if version is None:
+        listed = ", ".join(shown(v) for v in sorted(found, key=_version_key)) or "none"
+        raise PreinstallError("not_in_mirror", path=str(mirror), python=request, arch=UV_ARCH[arch], offered=listed)
+    return Wanted(version, arch, found[version], uv_version)
 
 
 def directory_references(tree: Path, directory: str) -> list[str]:

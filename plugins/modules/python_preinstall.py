@@ -110,6 +110,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.luban.ci.plugins.module_utils.python_preinstall import (
     CATALOG,
     MACHINE_ARCH,
+    RECORD_SUFFIX,
     PreinstallError,
     directory_references,
     record,
@@ -142,16 +143,12 @@ def _install(module, uv, wanted, dest, mirror):
         if rc != 0 or not tree.is_dir():
             detail = (err or out).strip().splitlines()[-1:] or ["no %s after the install" % wanted.name]
             raise PreinstallError("install_failed", python=wanted.version, path=str(mirror), detail=detail[0])
-        # An earlier copy of another archive or uv goes either way.
-        for old in (dest / wanted.name, dest / (wanted.name + ".json")):
-            if old.exists() or old.is_symlink():
-                _remove(old)
         found = directory_references(tree, str(scratch))
         if found:
             return render(CATALOG["path_dependent"], python=wanted.version, count=len(found),
                           examples=found[:3]).text
         tree.rename(dest / wanted.name)
-        (dest / (wanted.name + ".json")).write_text(record(wanted), encoding="utf-8")
+        (dest / (wanted.name + RECORD_SUFFIX)).write_text(record(wanted), encoding="utf-8")
         return None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -174,9 +171,13 @@ def main():
     arch = params["arch"] or machine
     dest, mirror = Path(params["dest"]), Path(params["mirror_dir"])
     requests = params["pythons"]
-    if arch is None and requests:  # a machine luban-ci has no uv for: nothing can be made here
+
+    def other_machine(wanted_arch):
         module.warn(render(CATALOG["other_machine"], machine="%s %s" % (platform.system(), os.uname().machine),
-                           arch="amd64 or arm64").text)
+                           arch=wanted_arch).text)
+
+    if arch is None and requests:  # a machine luban-ci has no uv for: nothing can be made here
+        other_machine("amd64 or arm64")
         requests = []
     if requests and not mirror.exists():  # no mirror here (builds download CPython): nothing to copy
         module.warn(render(CATALOG["no_mirror"], path=str(mirror)).text)
@@ -189,11 +190,13 @@ def main():
     except PreinstallError as exc:
         module.fail_json(msg=str(exc), error=exc.code)
     wanted = list(wanted.values())
-    removed = [p.name for p in stale(dest, wanted)]
     missing = [w for w in wanted if not w.current(dest)]
-    uv = Path(params["uv_dir"]) / arch / "uv"
+    # Unlisted entries go, and so does an earlier copy (of another archive or uv) of a missing one.
+    removed = sorted({p.name for p in stale(dest, wanted)} | {
+        n for w in missing for n in (w.name, w.name + RECORD_SUFFIX) if (dest / n).exists() or (dest / n).is_symlink()})
+    uv = Path(params["uv_dir"]) / (arch or "") / "uv"
     if missing and not (platform.system() == "Linux" and machine == arch):
-        module.warn(render(CATALOG["other_machine"], machine="%s %s" % (platform.system(), os.uname().machine), arch=arch).text)
+        other_machine(arch)
         missing = []
     elif missing and not os.access(str(uv), os.X_OK):
         module.warn(render(CATALOG["no_uv"], path=str(uv), arch=arch).text)
@@ -215,8 +218,7 @@ def main():
                 installed.append(item.name)
     else:
         installed = [w.name for w in missing]
-    preinstalled = sorted(w.name for w in wanted if w.current(dest)) if not module.check_mode else sorted(
-        w.name for w in wanted if w.current(dest) or w.name in installed)
+    preinstalled = sorted(w.name for w in wanted if w.name in installed or w.current(dest))
     module.exit_json(changed=bool(removed or installed), preinstalled=preinstalled, installed=installed, removed=removed)
 
 

@@ -14,6 +14,8 @@ from luban_python import build, layer_python, layer_venv, uv
 from luban_python.layers import Layer, change_reason, reuse_or_reset
 from luban_python.log import Logger
 from luban_python.package_manager import detect_project
+from luban_python.errors import BuildpackError
+from luban_python.python_version import PythonRequest
 
 LABELS = {"python": "Python version", "inputs": "dependency files"}
 
@@ -176,6 +178,20 @@ def test_cpython_installed_only_to_build_the_venv_on_is_not_stripped(make_contex
     assert fake.calls[0] == "python install" and not [c for c in fake.calls if c.startswith("--strip-debug")]
 
 
+def uv_listing(path: Path, digests: dict[str, str]) -> dict[str, str]:
+    """A local downloads list in uv's shape (download-metadata.json, CPython for linux-x86_64-gnu,
+    version -> sha256) at ``path``; returns the env that points uv at it, as a mirror binding does."""
+    entries = {}
+    for version, digest in digests.items():
+        major, minor, patch = (int(part) for part in version.split("."))
+        entries[f"cpython-{version}-linux-x86_64-gnu"] = {
+            "name": "cpython", "arch": {"family": "x86_64", "variant": None}, "os": "linux", "libc": "gnu",
+            "major": major, "minor": minor, "patch": patch, "prerelease": "", "variant": None, "sha256": digest,
+            "url": f"file:///mirror/cpython-{version}.tar.gz"}
+    path.write_text(json.dumps(entries))
+    return {"UV_PYTHON_DOWNLOADS_JSON_URL": path.as_uri()}
+
+
 def preinstalled_buildpack(tmp_path: Path, record: dict) -> Path:
     """A copy of the buildpack with CPython 3.12.1 preinstalled (luban.ci.python_preinstall's layout)."""
     buildpack = tmp_path / "buildpack"
@@ -191,9 +207,7 @@ MIRRORED = {"python": "3.12.1", "archive": "sha256:" + "a" * 64, "uv": "0.13.9",
 
 
 def test_a_dependency_change_links_the_preinstalled_cpython_and_keeps_the_layer(make_context, tmp_path: Path, capsys) -> None:
-    listing = tmp_path / "download-metadata.json"
-    listing.write_text(json.dumps({"cpython-3.12.1-linux-x86_64-gnu": {"sha256": "a" * 64}}))
-    mirror = {"UV_PYTHON_DOWNLOADS_JSON_URL": listing.as_uri()}
+    mirror = uv_listing(tmp_path / "download-metadata.json", {"3.12.1": "a" * 64})
     buildpack = preinstalled_buildpack(tmp_path, MIRRORED)
     ctx = make_context(APP, buildpack_dir=buildpack)
     first = FakeUv()
@@ -233,9 +247,7 @@ def test_a_dependency_change_links_the_preinstalled_cpython_and_keeps_the_layer(
                                     {"python": "3.12.2"}, None])
 def test_a_copy_that_is_not_the_layers_cpython_is_not_used(make_context, tmp_path: Path, change: dict | None) -> None:
     """Another archive, uv, architecture or version in the record, or no interpreter: installed as before."""
-    listing = tmp_path / "download-metadata.json"
-    listing.write_text(json.dumps({"cpython-3.12.1-linux-x86_64-gnu": {"sha256": "a" * 64}}))
-    mirror = {"UV_PYTHON_DOWNLOADS_JSON_URL": listing.as_uri()}
+    mirror = uv_listing(tmp_path / "download-metadata.json", {"3.12.1": "a" * 64})
     buildpack = preinstalled_buildpack(tmp_path, {**MIRRORED, **(change or {})})
     if change is None:
         (buildpack / "python" / "cpython-3.12.1-linux-x86_64-gnu" / "bin" / "python3.12").unlink()
@@ -255,8 +267,7 @@ def test_a_mirror_archive_with_other_bytes_reinstalls_python(make_context, tmp_p
     mirror = {"UV_PYTHON_DOWNLOADS_JSON_URL": listing.as_uri()}
 
     def packed(digest: str) -> None:
-        listing.write_text(json.dumps({"cpython-3.12.1-linux-x86_64-gnu": {"sha256": digest},
-                                       "cpython-3.13.0-linux-x86_64-gnu": {"sha256": "f" * 64}}))
+        uv_listing(listing, {"3.12.1": digest, "3.13.0": "f" * 64})
 
     ctx = make_context(APP)
     packed("a" * 64)
@@ -304,12 +315,43 @@ def test_a_python_layer_without_an_end_of_support_is_installed_again(make_contex
 
 
 def test_the_archive_of_the_python_key() -> None:
-    ctx = SimpleNamespace(target=SimpleNamespace(uv_arch="x86_64"))
+    ctx = SimpleNamespace(target=SimpleNamespace(arch="amd64", uv_arch="x86_64"))
     assert layer_python.archive(ctx, "3.12.1", {}) == "uv's built-in downloads"
     remote = "https://mirror.example/download-metadata.json"
     assert layer_python.archive(ctx, "3.12.1", {"UV_PYTHON_DOWNLOADS_JSON_URL": remote}) == remote
     missing = "file:///nonexistent/download-metadata.json"
     assert layer_python.archive(ctx, "3.12.1", {"UV_PYTHON_DOWNLOADS_JSON_URL": missing}) == missing
+
+
+def test_a_local_downloads_list_is_read_for_the_version_without_asking_uv(make_context, tmp_path: Path) -> None:
+    """A line takes the list's newest patch, as ``uv python list`` answers; no uv process runs."""
+    ctx = make_context(APP)
+    fake = FakeUv()
+    ctx.runner = fake
+    mirror = uv_listing(tmp_path / "download-metadata.json", {"3.12.1": "a" * 64, "3.12.10": "b" * 64, "3.12.9": "c" * 64,
+                                                                "3.13.0": "d" * 64})
+    assert layer_python.resolve(ctx, Path("/uv"), PythonRequest(3, 12, None, "test"), mirror) == "3.12.10"
+    assert layer_python.resolve(ctx, Path("/uv"), PythonRequest(3, 13, None, "test"), mirror) == "3.13.0"
+    assert layer_python.archive(ctx, "3.12.9", mirror) == "sha256:" + "c" * 64
+    with pytest.raises(BuildpackError) as caught:
+        layer_python.resolve(ctx, Path("/uv"), PythonRequest(3, 11, None, "test"), mirror)
+    assert caught.value.key == "python_version_unavailable"
+    assert fake.calls == []
+
+
+def test_a_remote_or_unreadable_downloads_list_is_left_to_uv(make_context, tmp_path: Path) -> None:
+    ctx = make_context(APP)
+    asked = []
+
+    def runner(args, env, cwd, echo):
+        asked.append(args[1:5])
+        return uv.Result(0, '[{"version": "3.12.7"}, {"version": "3.12.6"}]\n')
+
+    ctx.runner = runner
+    for source in ("https://mirror.example/download-metadata.json", (tmp_path / "absent.json").as_uri()):
+        env = {"UV_PYTHON_DOWNLOADS_JSON_URL": source}
+        assert layer_python.resolve(ctx, Path("/uv"), PythonRequest(3, 12, None, "test"), env) == "3.12.7"
+    assert asked == [["python", "list", "3.12", "--only-downloads"]] * 2
 
 
 def test_a_missing_sbom_or_a_changed_buildpack_rebuilds(make_context, tmp_path: Path, capsys) -> None:

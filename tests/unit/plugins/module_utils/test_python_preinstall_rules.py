@@ -15,9 +15,12 @@ from ansible_collections.luban.ci.plugins.module_utils.python_preinstall import 
     PreinstallError,
     Wanted,
     directory_references,
+    newest,
+    offered,
     record,
     resolve,
     stale,
+    usable_copy,
 )
 
 
@@ -99,6 +102,31 @@ def test_a_copy_is_current_only_with_its_record_and_its_interpreter(tmp_path: Pa
     assert json.loads(record(wanted)) == {"arch": "amd64", "archive": "sha256:" + "ab" * 32, "python": "3.12.1", "uv": "0.13.9"}
     assert not Wanted("3.12.1", "amd64", "ab" * 32, "0.14.0").current(tmp_path)  # another uv
     assert not Wanted("3.12.1", "amd64", "cd" * 32, "0.13.9").current(tmp_path)  # another archive
+
+
+def test_the_buildpack_finds_a_copy_by_the_python_layers_key(tmp_path: Path) -> None:
+    """usable_copy is the one check both sides make: the module before making a copy, the buildpack
+    before linking it; only the four values of the layer key count, each of them."""
+    wanted = Wanted("3.12.1", "amd64", "ab" * 32, "0.13.9")
+    (tmp_path / wanted.name / "bin").mkdir(parents=True)
+    (tmp_path / wanted.name / "bin" / "python3.12").write_text("")
+    (tmp_path / f"{wanted.name}.json").write_text(record(wanted))
+    layer_key = dict(wanted.record, expires="2028-10-31", distro="amzn-2023", buildpack="0.1.0")
+    assert usable_copy(tmp_path, layer_key) == tmp_path / wanted.name
+    for field, other in (("python", "3.12.2"), ("archive", "sha256:" + "cd" * 32), ("uv", "0.14.0"), ("arch", "arm64")):
+        assert usable_copy(tmp_path, dict(layer_key, **{field: other})) is None, field
+    assert usable_copy(tmp_path / "absent", layer_key) is None
+
+
+def test_a_list_offers_the_default_builds_and_a_request_takes_what_uv_would(tmp_path: Path) -> None:
+    entries = dict([entry(1), entry(10), entry(9), entry(2, sha256=None), entry(3, variant="debug"), entry(0, minor=13)])
+    assert offered(entries, "amd64") == {"3.12.1": "1201" * 16, "3.12.10": "1210" * 16, "3.12.9": "1209" * 16,
+                                         "3.12.2": None, "3.13.0": "1300" * 16}
+    assert offered(entries, "arm64") == {} and offered(["not", "a", "list"], "amd64") == {}
+    assert [newest(offered(entries, "amd64"), r) for r in ("3.12", "3.12.9", "3.12.4", "3.1", "3.13")] == [
+        "3.12.10", "3.12.9", None, None, "3.13.0"]
+    # A copy is recorded by its archive's digest: a build the list gives none for is not preinstalled.
+    assert resolve(mirror(tmp_path, entry(2, sha256=None), entry(1)), "3.12", "amd64", "0.13.9").version == "3.12.1"
 
 
 def test_what_no_wanted_copy_is_is_stale(tmp_path: Path) -> None:

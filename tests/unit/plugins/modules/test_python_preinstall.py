@@ -110,6 +110,24 @@ def test_copies_no_longer_listed_and_leftovers_are_removed(setup: dict, capsys: 
     assert list(Path(setup["dest"]).iterdir()) == []
 
 
+def test_a_copy_of_another_archive_is_replaced_and_said_so(setup: dict, capsys: pytest.CaptureFixture) -> None:
+    """A copy the buildpack would no longer use goes, and the run says so, even when the new
+    install cannot be kept (it names its directory)."""
+    archive(Path(setup["mirror_dir"]), 1)
+    name = f"cpython-3.12.1-linux-{FAMILY}-gnu"
+    run_module(capsys, pythons=["3.12"], **dict(setup, uv_version="0.13.8"))
+    replaced = run_module(capsys, pythons=["3.12"], **setup)
+    assert (replaced["changed"], replaced["removed"], replaced["installed"]) == (True, [name, f"{name}.json"], [name])
+    assert json.loads((Path(setup["dest"]) / f"{name}.json").read_text())["uv"] == "0.13.9"
+
+    archive(Path(setup["mirror_dir"]), 1, path_dependent=True)  # the same version packed again
+    refused = run_module(capsys, pythons=["3.12"], **setup)
+    assert (refused["changed"], refused["removed"], refused["installed"], refused["preinstalled"]) == (
+        True, [name, f"{name}.json"], [], [])
+    assert [w.split(":")[0] for w in refused["warnings"]] == ["CPython '3.12.1' is not preinstalled"]
+    assert list(Path(setup["dest"]).iterdir()) == []
+
+
 def test_an_install_that_names_its_directory_is_not_kept(setup: dict, capsys: pytest.CaptureFixture) -> None:
     archive(Path(setup["mirror_dir"]), 2, path_dependent=True)
     result = run_module(capsys, pythons=["3.12"], **setup)

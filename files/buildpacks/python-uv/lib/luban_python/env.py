@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._vendor.python_preinstall import MACHINE_ARCH, UV_ARCH
 from .errors import BuildpackError
 
 # Variables the buildpack sets itself to place things in layers; a user value would break the image.
@@ -22,9 +23,6 @@ FORBIDDEN = (
     "VIRTUAL_ENV",
 )
 
-_ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-
-
 @dataclass(frozen=True)
 class Target:
     """What the image is built for (CNB_TARGET_*), the key of every reusable layer."""
@@ -36,7 +34,7 @@ class Target:
 
     @property
     def uv_arch(self) -> str:
-        return {"amd64": "x86_64", "arm64": "aarch64"}.get(self.arch, self.arch)
+        return UV_ARCH.get(self.arch, self.arch)
 
 
 def read_platform_env(platform_dir: Path) -> dict[str, str]:
@@ -72,10 +70,10 @@ def _os_release() -> dict[str, str]:
 def target_from_env(env: Mapping[str, str]) -> Target:
     """CNB_TARGET_* (Buildpack API 0.10), falling back to this machine when a platform omits them."""
     release = _os_release()
-    machine = _ARCHES.get(platform.machine().lower(), platform.machine().lower())
+    machine = MACHINE_ARCH.get(platform.machine().lower(), platform.machine().lower())
     return Target(
         os=env.get("CNB_TARGET_OS", "linux"),
-        arch=_ARCHES.get(env.get("CNB_TARGET_ARCH", machine), env.get("CNB_TARGET_ARCH", machine)),
+        arch=MACHINE_ARCH.get(env.get("CNB_TARGET_ARCH", machine), env.get("CNB_TARGET_ARCH", machine)),
         distro_name=env.get("CNB_TARGET_DISTRO_NAME", release.get("ID", "unknown")),
         distro_version=env.get("CNB_TARGET_DISTRO_VERSION", release.get("VERSION_ID", "unknown")),
     )

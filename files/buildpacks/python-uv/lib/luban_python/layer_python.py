@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from . import sbom, uv
 from .context import Context
+from ._vendor.python_preinstall import KEY, newest, offered, usable_copy
 from .errors import BuildpackError
 from .layers import Layer, remove_uv_bookkeeping
 from .python_version import PythonRequest, support_ends
@@ -29,18 +30,36 @@ NAME = "python"
 PREINSTALLED = "python"
 
 
+def _local_listing(env: Mapping[str, str]) -> object:
+    """The entries of the downloads list uv is pointed at when it is a local file (an offline
+    mirror, a uv-python-mirror binding); None for uv's built-in list, a remote one or an unreadable file."""
+    source = env.get("UV_PYTHON_DOWNLOADS_JSON_URL", "")
+    if not source.startswith("file://"):
+        return None
+    try:
+        return json.loads(Path(unquote(urlsplit(source).path)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def resolve(ctx: Context, uv_bin: Path, request: PythonRequest, env: Mapping[str, str]) -> str:
-    """The exact CPython version uv would install for the request (newest matching download)."""
+    """The exact CPython version uv would install for the request (newest matching download). A
+    local downloads list is read here, as uv reads it; any other list is asked of uv."""
     platform = f"linux-{ctx.target.uv_arch}-gnu"
     if request.patch is not None:
         return str(request)
-    result = ctx.runner([str(uv_bin), "python", "list", str(request), "--only-downloads", "--output-format", "json"], env, ctx.app_dir, False)
-    if result.code != 0:
-        raise uv.classify_python_failure(result, str(request), platform)
-    try:
-        versions = [item["version"] for item in json.loads(result.output.strip().splitlines()[-1])]
-    except (ValueError, KeyError, IndexError):
-        versions = []
+    entries = _local_listing(env)
+    if isinstance(entries, dict):
+        versions = [v for v in [newest(offered(entries, ctx.target.arch), str(request))] if v]
+    else:
+        result = ctx.runner([str(uv_bin), "python", "list", str(request), "--only-downloads", "--output-format", "json"],
+                            env, ctx.app_dir, False)
+        if result.code != 0:
+            raise uv.classify_python_failure(result, str(request), platform)
+        try:
+            versions = [item["version"] for item in json.loads(result.output.strip().splitlines()[-1])]
+        except (ValueError, KeyError, IndexError):
+            versions = []
     if not versions:
         raise BuildpackError("python_version_unavailable", version=str(request), platform=platform)
     return versions[0]
@@ -58,15 +77,8 @@ def archive(ctx: Context, version: str, env: Mapping[str, str]) -> str:
     source = env.get("UV_PYTHON_DOWNLOADS_JSON_URL", "")
     if not source:
         return "uv's built-in downloads"
-    if source.startswith("file://"):
-        try:
-            entries = json.loads(Path(unquote(urlsplit(source).path)).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            entries = None
-        entry = entries.get(f"cpython-{version}-linux-{ctx.target.uv_arch}-gnu") if isinstance(entries, dict) else None
-        if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):
-            return "sha256:" + entry["sha256"]
-    return source
+    sha256 = offered(_local_listing(env), ctx.target.arch).get(version)
+    return "sha256:" + sha256 if sha256 else source
 
 
 def key(ctx: Context, uv_version: str, version: str, archive_id: str) -> dict[str, str]:
@@ -151,17 +163,7 @@ def preinstalled(ctx: Context, metadata: Mapping[str, str]) -> Path | None:
     record beside it names the same Python version, archive, uv version and architecture as the
     layer's key; else None. The copy is uv's install of that archive, made where the install does
     not depend on its directory (luban.ci.python_preinstall refuses it otherwise)."""
-    name = f"cpython-{metadata['python']}-linux-{ctx.target.uv_arch}-gnu"
-    base = ctx.buildpack_dir / PREINSTALLED
-    try:
-        found = json.loads((base / f"{name}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    minor = ".".join(metadata["python"].split(".")[:2])
-    want = {k: metadata.get(k) for k in ("python", "archive", "uv", "arch")}
-    if found != want or not (base / name / "bin" / f"python{minor}").is_file():
-        return None
-    return base / name
+    return usable_copy(ctx.buildpack_dir / PREINSTALLED, {k: metadata.get(k, "") for k in KEY})
 
 
 def install(ctx: Context, python: Layer, metadata: Mapping[str, str], uv_bin: Path, env: Mapping[str, str], reason: str,
