@@ -92,7 +92,7 @@ installed:
   elements: str
   sample: [cpython-3.12.1-linux-x86_64-gnu]
 removed:
-  description: What this run removed from O(dest) (copies no longer listed, older versions, leftovers).
+  description: What this run removed from O(dest) (copies no longer listed, older versions, leftovers, a copy made from another archive or uv).
   returned: always
   type: list
   elements: str
