@@ -103,3 +103,22 @@ def test_python_install_failure_other_than_a_missing_download() -> None:
         "CPython mirror of type uv-python-mirror, or set UV_PYTHON_DOWNLOADS_JSON_URL and UV_PYTHON_INSTALL_MIRROR), "
         "then retry."
     )
+
+
+def test_a_command_started_in_the_background_runs_while_the_caller_goes_on(make_context, tmp_path: Path) -> None:
+    """Context.start with the real runner: the command runs meanwhile (it waits here for a file the
+    caller writes after starting it); wait() gives its exit code and all of its output, never
+    shown. A stand-in runner runs the command at once instead."""
+    ctx = make_context({"app.py": ""})
+    go = tmp_path / "go"
+    # Gives up after about 5 s with code 9: what a start that waited for the command would give.
+    script = (f"i=0; while [ ! -e {go} ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done; [ -e {go} ] || exit 9; "
+              "echo out; echo err >&2; exit 3")
+    started = ctx.start(["sh", "-c", script], {"PATH": "/usr/bin:/bin"}, tmp_path)
+    go.write_text("")
+    assert started.wait() == uv.Result(3, "out\nerr\n")
+
+    calls = []
+    ctx.runner = lambda args, env, cwd, echo: calls.append((args, echo)) or uv.Result(0, "done")
+    finished = ctx.start(["uv", "cache", "prune"], {}, tmp_path)
+    assert calls == [(["uv", "cache", "prune"], False)] and finished.wait() == uv.Result(0, "done")

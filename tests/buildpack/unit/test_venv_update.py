@@ -157,6 +157,26 @@ def test_a_lock_change_starts_from_the_snapshot_and_compiles_only_what_uv_instal
         "idna-3.10.dist-info", "six-1.17.0.dist-info"]
 
 
+def test_the_snapshot_links_the_venvs_files_or_copies_them_where_links_fail(make_context, monkeypatch) -> None:
+    """Nothing changes a venv file after the snapshot is taken, so the two layers share them; the
+    lifecycle archives each layer's files in full. A layers directory that cannot link gets copies."""
+    ctx = make_context(LOCKED)
+    runtime(ctx, FakeSync())
+    record = "lib/python3.12/site-packages/idna-3.10.dist-info/RECORD"
+    venv, snapshot = ctx.layers_dir / "venv" / record, ctx.layers_dir / "venv-snapshot" / record
+    assert snapshot.read_text() == venv.read_text() and snapshot.stat().st_ino == venv.stat().st_ino
+
+    def refuse(src, dst):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(layer_venv.os, "link", refuse)
+    after_export(ctx.layers_dir)
+    (ctx.app_dir / "uv.lock").write_text("version = 1\n# idna 3.10\n# six 1.17.0\n")
+    runtime(ctx, FakeSync())
+    assert snapshot.read_text() == venv.read_text() and snapshot.stat().st_ino != venv.stat().st_ino
+    assert (ctx.layers_dir / "venv-snapshot" / "lib/python3.12/site-packages/six-1.17.0.dist-info/RECORD").is_file()
+
+
 def test_a_code_change_keeps_the_snapshot_for_the_next_lock_change(make_context, capsys) -> None:
     ctx = make_context(LOCKED)
     runtime(ctx, FakeSync())

@@ -6,7 +6,7 @@ import datetime
 import functools
 import hashlib
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +32,13 @@ class Context:
     runner: uv.Runner = uv.run_streaming
     # Builds the index fetcher once the CA bundle (a binding) is known.
     fetcher: Callable[[ssl.SSLContext | None], Callable[[str, str], bytes]] = uv.fetch_url
+
+    def start(self, args: list[str], env: Mapping[str, str], cwd: Path) -> uv.Started | uv.Finished:
+        """Starts a command that runs while the build goes on; ``wait()`` gives its Result, its
+        output kept rather than shown. A runner other than the real one (a stand-in) runs it at once."""
+        if self.runner is uv.run_streaming:
+            return uv.Started(args, env, cwd)
+        return uv.Finished(self.runner(args, env, cwd, False))
 
     @property
     def distro(self) -> str:

@@ -9,6 +9,7 @@ result is byte for byte the venv a build from nothing gives; the contract tests 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,10 +48,11 @@ def _commands(project: Project, uv_bin: Path, python: Path, venv: Layer) -> list
     return [[uv_cmd, "sync", *locked, "--no-dev", "--python", str(python)]]
 
 
-def compile_bytecode(ctx: Context, venv: Layer, only: list[str] | None = None) -> None:
-    """Compiles the venv's bytecode reproducibly (``bytecode``: a fixed hash seed, hash-based .pyc
-    files that are never re-checked, each distribution's files in sorted order in a child forked
-    from one parent state): all of it, or only the distributions named in ``only``."""
+def compile_bytecode(ctx: Context, venv: Layer, only: list[str] | None = None) -> uv.Started | uv.Finished:
+    """Starts compiling the venv's bytecode reproducibly (``bytecode``: a fixed hash seed, hash-based
+    .pyc files that are never re-checked, each distribution's files in sorted order in a child
+    forked from one parent state): all of it, or only the distributions named in ``only``. The
+    build goes on meanwhile; ``bytecode_compiled`` waits for it."""
     args = [str(venv.path / "bin" / "python"), "-c", BYTECODE.read_text(encoding="utf-8"), str(venv.path)]
     args += ["--all"] if only is None else ["--only", *only]
     # PYTHONDONTWRITEBYTECODE: the venv's .pyc files are written all the same, but the standard
@@ -63,7 +65,11 @@ def compile_bytecode(ctx: Context, venv: Layer, only: list[str] | None = None) -
     ctx.log.step(f"Compiling the venv's bytecode ({what}; reproducible)")
     # From the venv, not the app: the working directory is first on sys.path, and an app file
     # named like a module the compilation imports must not stand in for it.
-    result = ctx.runner(args, env, venv.path, False)
+    return ctx.start(args, env, venv.path)
+
+
+def bytecode_compiled(compiling: uv.Started | uv.Finished) -> None:
+    result = compiling.wait()
     if result.code != 0:
         raise RuntimeError(f"compiling the venv's bytecode failed: {result.output.strip()}")
 
@@ -138,10 +144,17 @@ def keep_snapshot(ctx: Context, project: Project, metadata: Mapping[str, str]) -
 
 
 def _save_snapshot(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, str]) -> None:
+    """The finished venv, kept as the cache layer the next lock change starts from: its files are
+    hard links to the venv layer's (nothing changes them after this; the lifecycle archives each
+    layer's files in full), or copies where the layers directory cannot link."""
     drop_snapshot(ctx)
     if project.manager is Manager.UV_LOCKED:
         snapshot = snapshot_layer(ctx)
-        shutil.copytree(venv.path, snapshot.path, symlinks=True)
+        try:
+            shutil.copytree(venv.path, snapshot.path, symlinks=True, copy_function=os.link)
+        except (OSError, shutil.Error):
+            shutil.rmtree(snapshot.path, ignore_errors=True)
+            shutil.copytree(venv.path, snapshot.path, symlinks=True)
         snapshot.write(metadata)
 
 
@@ -176,12 +189,16 @@ def install(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, 
             lock.unlink()  # resolved for this build only: the app is not modified
     remove_leftovers(venv.path)
     after = distributions(venv.path)
-    compile_bytecode(ctx, venv, None if before is None else sorted(n for n, r in after.items() if before.get(n) != r))
-    ctx.runner([str(uv_bin), "cache", "prune", "--ci", "--quiet"], run_env, ctx.app_dir, True)
+    # While the bytecode compiles: the uv cache is pruned and the SBOM read (neither touches a .pyc).
+    compiling = compile_bytecode(ctx, venv, None if before is None else sorted(n for n, r in after.items() if before.get(n) != r))
+    try:
+        ctx.runner([str(uv_bin), "cache", "prune", "--ci", "--quiet"], run_env, ctx.app_dir, True)
+        document = sbom.venv_sbom(venv.path, project.pyproject.get("project", {}).get("name", ctx.app_dir.name))
+    finally:
+        bytecode_compiled(compiling)
     remove_uv_bookkeeping(venv.path)
     _save_snapshot(ctx, project, venv, metadata)
     _launch_env(venv)
     venv.write(metadata)
-    document = sbom.venv_sbom(venv.path, project.pyproject.get("project", {}).get("name", ctx.app_dir.name))
     sbom.write(ctx.layers_dir, venv.name, document)
     ctx.log.step(f"SBOM: {len(document['components'])} packages in the venv layer")

@@ -128,6 +128,33 @@ class Result:
 Runner = Callable[[list[str], Mapping[str, str], Path, bool], Result]
 
 
+class Started:
+    """A command running while the build goes on; ``wait`` gives its Result (output kept, not shown)."""
+
+    def __init__(self, args: list[str], env: Mapping[str, str], cwd: Path) -> None:
+        import tempfile  # here: most builds start no command in the background
+
+        # A file, not a pipe: a command that writes more than a pipe holds never blocks on it.
+        self._output = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(args, env=dict(env), cwd=cwd, stdout=self._output, stderr=subprocess.STDOUT)
+
+    def wait(self) -> Result:
+        code = self._proc.wait()
+        with self._output:
+            self._output.seek(0)
+            return Result(code, self._output.read().decode(errors="replace"))
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A command that already ran (what a runner that cannot start one in the background gives)."""
+
+    result: Result
+
+    def wait(self) -> Result:
+        return self.result
+
+
 def run_streaming(args: list[str], env: Mapping[str, str], cwd: Path, echo: bool = True) -> Result:
     """Run a command, echoing its output indented (unless ``echo`` is false) and keeping it."""
     proc = subprocess.Popen(args, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
