@@ -3,6 +3,7 @@ uninstalling leaves behind, and when the snapshot is used, kept or dropped."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -67,6 +68,25 @@ def test_a_distribution_not_named_and_complete_is_not_touched(venv: Path) -> Non
     pyc(venv, "beta.py").write_bytes(b"kept")
     assert bytecode.main([str(venv), "--only"]) == 0
     assert pyc(venv, "beta.py").read_bytes() == b"kept"
+
+
+def test_a_large_distribution_gives_the_same_bytes_however_many_children_run_at_once(tmp_path: Path, monkeypatch) -> None:
+    """Its files are cut into batches by its own file list alone; one CPU or four, the bytes agree,
+    and a batch whose child fails fails the whole compilation."""
+    modules = {f"gamma/m{i:02d}.py": f"SHARED = ('gamma', 'shared', {i})\ndef f{i}():\n    return SHARED\n"
+               for i in range(3 * bytecode.BATCH + 1)}
+    root = tmp_path / "venv"
+    write(root, dist("gamma", modules))
+    results = []
+    for cpus in ({0}, {0, 1, 2, 3}):
+        shutil.rmtree(root / SITE / "gamma" / "__pycache__", ignore_errors=True)
+        monkeypatch.setattr(bytecode.os, "sched_getaffinity", lambda pid, cpus=cpus: cpus)
+        assert bytecode.main([str(root), "--all"]) == 0
+        results.append({m: pyc(root, m).read_bytes() for m in modules})
+    assert results[0] == results[1] and len(results[0]) == len(modules)
+
+    monkeypatch.setattr(bytecode, "compile_group", lambda files: 1 / ("m05.py" not in files[0] + files[-1]))
+    assert bytecode.compile_batches([["a/m01.py"], ["a/m05.py"], ["a/m09.py"]], 2) == 1
 
 
 def test_uninstalled_leftovers_go_and_every_other_directory_stays(venv: Path) -> None:

@@ -9,10 +9,12 @@ Why it is not simply ``compileall``: marshal writes an object that something els
 as a reference, so a .pyc can depend on what the process compiled before it (uv's
 ``--compile-bytecode`` spreads files over worker processes as they free up, and two builds of one
 lock once differed in one .pyc). Here the files are grouped by the distribution that installed
-them (its ``RECORD``); each group is compiled, in sorted order, in a child forked from the same
-parent state. A group's bytes then depend on that group's files alone, so an updated venv
-recompiles only the distributions that changed and still holds exactly the bytes a fresh build
-would. Files no distribution owns form one more group, compiled every time.
+them (its ``RECORD``); each group's sorted files are cut into batches of ``BATCH`` files, and each
+batch is compiled, in order, in a child forked from the same parent state, as many children at a
+time as the machine has CPUs. A file's bytes then depend on its group's files alone (the cut
+depends on nothing else, never on the machine), so an updated venv recompiles only the
+distributions that changed and still holds exactly the bytes a fresh build would. Files no
+distribution owns form one more group, compiled every time.
 
 ``--only`` names the ``*.dist-info`` directories to compile (those uv installed now). A group
 with a source file that has no .pyc yet is compiled as well, so a venv is never left partly
@@ -26,6 +28,8 @@ import sys
 from importlib.util import cache_from_source
 
 UNCHECKED = py_compile.PycInvalidationMode.UNCHECKED_HASH
+# Files per child. Fixed: a .pyc's bytes may depend on the files its child compiled before it.
+BATCH = 8
 
 
 def sources(top):
@@ -71,8 +75,8 @@ def compile_group(files):
         py_compile.compile(path, doraise=False, quiet=2, invalidation_mode=UNCHECKED)
 
 
-def in_child(files):
-    """Compiles ``files`` in a child forked from this process; whether the child succeeded."""
+def start_child(files):
+    """Compiles ``files`` in a child forked from this process; its pid."""
     pid = os.fork()
     if pid == 0:
         try:
@@ -83,18 +87,37 @@ def in_child(files):
             traceback.print_exc()
             os._exit(1)
         os._exit(0)
-    return os.waitpid(pid, 0)[1] == 0
+    return pid
+
+
+def compile_batches(batches, parallel):
+    """Compiles each batch in its own child, at most ``parallel`` at a time; how many failed."""
+    running = set()
+    failed = 0
+    for files in batches:
+        while len(running) >= parallel:
+            pid, status = os.wait()
+            running.discard(pid)
+            failed += status != 0
+        running.add(start_child(files))
+    while running:
+        pid, status = os.wait()
+        running.discard(pid)
+        failed += status != 0
+    return failed
 
 
 def main(argv):
     venv, every, wanted = argv[0], argv[1] == "--all", set(argv[2:])
-    compiled = failed = 0
+    batches = []
+    compiled = 0
     for name, files in groups(venv):
         missing = any(not os.path.exists(cache_from_source(f)) for f in files)
         if not every and name and name not in wanted and not missing:
             continue
         compiled += 1
-        failed += 0 if in_child(files) else 1
+        batches.extend(files[i:i + BATCH] for i in range(0, len(files), BATCH))
+    failed = compile_batches(batches, max(1, len(os.sched_getaffinity(0))))
     print("compiled %d groups of files" % compiled)
     return 1 if failed else 0
 
