@@ -50,7 +50,8 @@ def resolve(ctx: Context, uv_bin: Path, request: PythonRequest, env: Mapping[str
         return str(request)
     entries = _local_listing(env)
     if isinstance(entries, dict):
-        versions = [v for v in [newest(offered(entries, ctx.target.arch), str(request))] if v]
+        found = newest(offered(entries, ctx.target.arch), str(request))
+        versions = [found] if found else []
     else:
         result = ctx.runner([str(uv_bin), "python", "list", str(request), "--only-downloads", "--output-format", "json"],
                             env, ctx.app_dir, False)

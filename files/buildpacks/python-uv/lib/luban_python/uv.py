@@ -132,17 +132,13 @@ class Started:
     """A command running while the build goes on; ``wait`` gives its Result (output kept, not shown)."""
 
     def __init__(self, args: list[str], env: Mapping[str, str], cwd: Path) -> None:
-        import tempfile  # here: most builds start no command in the background
-
-        # A file, not a pipe: a command that writes more than a pipe holds never blocks on it.
-        self._output = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(args, env=dict(env), cwd=cwd, stdout=self._output, stderr=subprocess.STDOUT)
+        # Read when waited for: a command that fills the pipe before then pauses until it is.
+        self._proc = subprocess.Popen(args, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True, errors="replace")
 
     def wait(self) -> Result:
-        code = self._proc.wait()
-        with self._output:
-            self._output.seek(0)
-            return Result(code, self._output.read().decode(errors="replace"))
+        output, _unused = self._proc.communicate()
+        return Result(self._proc.returncode, output)
 
 
 @dataclass(frozen=True)
