@@ -92,7 +92,9 @@ installed:
   elements: str
   sample: [cpython-3.12.1-linux-x86_64-gnu]
 removed:
-  description: What this run removed from O(dest) (copies no longer listed, older versions, leftovers, a copy made from another archive or uv).
+  description:
+    - What this run removed from O(dest) (copies no longer listed, older versions, leftovers, a copy made
+      from another archive or uv).
   returned: always
   type: list
   elements: str
@@ -110,8 +112,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.luban.ci.plugins.module_utils.python_preinstall import (
     CATALOG,
     MACHINE_ARCH,
-    RECORD_SUFFIX,
     PreinstallError,
+    RECORD_SUFFIX,
     directory_references,
     record,
     resolve,

@@ -50,9 +50,9 @@ def _commands(project: Project, uv_bin: Path, python: Path, venv: Layer) -> list
 
 def compile_bytecode(ctx: Context, venv: Layer, only: list[str] | None = None) -> uv.Started | uv.Finished:
     """Starts compiling the venv's bytecode reproducibly (``bytecode``: a fixed hash seed, hash-based
-    .pyc files that are never re-checked, each distribution's files in sorted order in a child
-    forked from one parent state): all of it, or only the distributions named in ``only``. The
-    build goes on meanwhile; ``bytecode_compiled`` waits for it."""
+    .pyc files that are never re-checked, each distribution's files in fixed batches, each batch in
+    order in a child forked from one parent state): all of it, or only the distributions named in
+    ``only``. The build goes on meanwhile; ``bytecode_compiled`` waits for it."""
     args = [str(venv.path / "bin" / "python"), "-c", BYTECODE.read_text(encoding="utf-8"), str(venv.path)]
     args += ["--all"] if only is None else ["--only", *only]
     # PYTHONDONTWRITEBYTECODE: the venv's .pyc files are written all the same, but the standard
