@@ -297,7 +297,13 @@ def test_a_lock_change_updates_the_venv_in_place_to_the_bytes_of_a_fresh_build(w
     assert run_in_image(ws, "python", "-c", "import importlib.metadata as m, six; print(m.version('itsdangerous'))") == "2.1.2\n"
     in_place = tree(ws.layers / "venv")
     assert not [p for p in in_place if "itsdangerous-2.2.0" in p]
-    assert tree(ws.layers / "venv-snapshot") == {p: v for p, v in in_place.items() if not p.startswith("env")}
+    # The snapshot is one archive; unpacked, it is the venv as built (without the launch env).
+    assert [p.name for p in (ws.layers / "venv-snapshot").iterdir()] == ["venv.tar"]
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    subprocess.run(["tar", "--extract", "--same-permissions", "--file", str(ws.layers / "venv-snapshot" / "venv.tar"),
+                    "--directory", str(unpacked)], check=True)
+    assert tree(unpacked) == {p: v for p, v in in_place.items() if not p.startswith("env")}
 
     # The same lock from nothing, at the same path: the same bytes, .pyc files included.
     ws.next_build()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,12 @@ class FakeSync:
         return uv.Result(0, "")
 
 
+def archived(ctx) -> list[str]:
+    """The site-packages entries the venv-snapshot layer's archive holds."""
+    with tarfile.open(ctx.layers_dir / "venv-snapshot" / layer_venv.ARCHIVE) as archive:
+        return sorted(Path(n).name for n in archive.getnames() if Path(n).parent == Path(".") / SITE)
+
+
 def runtime(ctx, fake) -> None:
     ctx.runner = fake
     build.install_runtime(ctx, detect_project(ctx.app_dir), Path("/uv"), "0.13.9", "3.12.1", {}, {})
@@ -160,8 +167,10 @@ def test_a_lock_change_starts_from_the_snapshot_and_compiles_only_what_uv_instal
     assert "Creating the venv from nothing: no venv of an earlier build is cached" in out
     assert "compile --all" in fake.calls
     snapshot = ctx.layers_dir / "venv-snapshot"
-    assert sorted(p.name for p in (snapshot / "lib/python3.12/site-packages").iterdir()) == ["idna-3.10.dist-info"]
-    assert not (snapshot / "env").exists()  # the launch env is the venv layer's, not the snapshot's
+    assert [p.name for p in snapshot.iterdir()] == ["venv.tar"]  # one file for the restorer, not a tree
+    assert archived(ctx) == ["idna-3.10.dist-info"]
+    with tarfile.open(snapshot / "venv.tar") as archive:  # the launch env is the venv layer's, not the snapshot's
+        assert not [n for n in archive.getnames() if n.startswith("./env")]
     assert '[types]\nbuild = false\nlaunch = false\ncache = true' in (ctx.layers_dir / "venv-snapshot.toml").read_text()
 
     after_export(ctx.layers_dir)
@@ -173,28 +182,48 @@ def test_a_lock_change_starts_from_the_snapshot_and_compiles_only_what_uv_instal
     assert fake.seen_before_sync == [["idna-3.10.dist-info"]]  # uv found the earlier venv in place
     assert "compile --only six-1.17.0.dist-info" in fake.calls
     assert "the 1 distribution(s) uv installed now: six-1.17.0.dist-info" in out
-    assert sorted(p.name for p in (snapshot / "lib/python3.12/site-packages").iterdir()) == [
-        "idna-3.10.dist-info", "six-1.17.0.dist-info"]
+    assert archived(ctx) == ["idna-3.10.dist-info", "six-1.17.0.dist-info"]
 
 
-def test_the_snapshot_links_the_venvs_files_or_copies_them_where_links_fail(make_context, monkeypatch) -> None:
-    """Nothing changes a venv file after the snapshot is taken, so the two layers share them; the
-    lifecycle archives each layer's files in full. A layers directory that cannot link gets copies."""
+def test_the_archive_keeps_modes_and_links_and_a_bad_one_means_a_venv_from_nothing(make_context, capsys) -> None:
+    """The unpacked snapshot is the venv as it was (modes, links); an archive tar cannot unpack, or
+    no tar in the build image, costs the update, never the build."""
     ctx = make_context(LOCKED)
     runtime(ctx, FakeSync())
-    record = "lib/python3.12/site-packages/idna-3.10.dist-info/RECORD"
-    venv, snapshot = ctx.layers_dir / "venv" / record, ctx.layers_dir / "venv-snapshot" / record
-    assert snapshot.read_text() == venv.read_text() and snapshot.stat().st_ino == venv.stat().st_ino
-
-    def refuse(src, dst):
-        raise OSError(18, "Invalid cross-device link")
-
-    monkeypatch.setattr(layer_venv.os, "link", refuse)
     after_export(ctx.layers_dir)
+    archive = ctx.layers_dir / "venv-snapshot" / "venv.tar"
+    seen = {}
+
+    class Watch(FakeSync):
+        def __call__(self, args, env, cwd, echo):
+            if args[1:3] == ["sync", "--locked"]:
+                venv = Path(env["UV_PROJECT_ENVIRONMENT"])
+                seen["mode"] = (venv / SITE / "idna-3.10.dist-info" / "RECORD").stat().st_mode & 0o777
+            return super().__call__(args, env, cwd, echo)
+
     (ctx.app_dir / "uv.lock").write_text("version = 1\n# idna 3.10\n# six 1.17.0\n")
+    runtime(ctx, Watch())
+    assert "Updating the venv of an earlier build" in capsys.readouterr().out
+    assert seen["mode"] == 0o644
+
+    after_export(ctx.layers_dir)
+    archive.write_bytes(b"not a tar archive")
+    (ctx.app_dir / "uv.lock").write_text("version = 1\n# idna 3.10\n")
+    fake = FakeSync()
+    runtime(ctx, fake)
+    out = capsys.readouterr().out
+    assert "Creating the venv from nothing: the cached venv of an earlier build could not be unpacked (tar: " in out
+    assert fake.seen_before_sync == [[]] and archived(ctx) == ["idna-3.10.dist-info"]
+
+
+def test_without_tar_the_venv_is_built_and_not_kept(make_context, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(layer_venv.shutil, "which", lambda name: None)
+    ctx = make_context(LOCKED)
     runtime(ctx, FakeSync())
-    assert snapshot.read_text() == venv.read_text() and snapshot.stat().st_ino != venv.stat().st_ino
-    assert (ctx.layers_dir / "venv-snapshot" / "lib/python3.12/site-packages/six-1.17.0.dist-info/RECORD").is_file()
+    assert ("The venv is not kept for the next lock change: archiving it failed (the build image has no tar)"
+            in capsys.readouterr().out)
+    assert not (ctx.layers_dir / "venv-snapshot").exists() and not (ctx.layers_dir / "venv-snapshot.toml").exists()
+    assert (ctx.layers_dir / "venv.toml").is_file()
 
 
 def test_a_code_change_keeps_the_snapshot_for_the_next_lock_change(make_context, capsys) -> None:

@@ -1,16 +1,19 @@
 """The venv layer (launch only, like the python layer): the app's virtual environment, built by uv
 whenever its key changes, and the environment the app is launched with.
 
-A uv.lock project's venv is also kept as a cache layer, ``venv-snapshot``. When only the lock
-changed, the next build starts from that snapshot: ``uv sync`` installs and removes just what the
-lock changed, and only the distributions it installed are compiled again (see ``bytecode``). The
-result is byte for byte the venv a build from nothing gives; the contract tests check it.
+A uv.lock project's venv is also kept as a cache layer, ``venv-snapshot``: one uncompressed tar
+archive of it, made by the build image's tar. When only the lock changed, the next build unpacks
+it and starts from it: ``uv sync`` installs and removes just what the lock changed, and only the
+distributions it installed are compiled again (see ``bytecode``). The result is byte for byte the
+venv a build from nothing gives; the contract tests check it. One file rather than the venv's
+thousand: the lifecycle restores every cache layer before every build, and a code change, which
+never opens the snapshot, pays for one file's restore instead of a whole tree's.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from .package_manager import Manager, Project
 
 NAME = "venv"
 SNAPSHOT = "venv-snapshot"
+ARCHIVE = "venv.tar"
 BYTECODE = Path(__file__).with_name("bytecode.py")
 
 
@@ -120,7 +124,7 @@ def snapshot_reason(ctx: Context, project: Project, metadata: Mapping[str, str])
         return "only a uv.lock project's venv is updated in place"
     snapshot = snapshot_layer(ctx)
     old = snapshot.old_metadata()
-    if old is None or not snapshot.path.is_dir() or not any(snapshot.path.iterdir()):
+    if old is None or not (snapshot.path / ARCHIVE).is_file():
         return "no venv of an earlier build is cached"
     reason = change_reason({k: v for k, v in old.items() if k != "inputs"},
                            {k: v for k, v in metadata.items() if k != "inputs"}, LABELS)
@@ -143,19 +147,41 @@ def keep_snapshot(ctx: Context, project: Project, metadata: Mapping[str, str]) -
         drop_snapshot(ctx)
 
 
+def _tar(*args: str) -> str | None:
+    """Runs the build image's tar; None when it succeeded, else what went wrong."""
+    tar = shutil.which("tar")
+    if tar is None:
+        return "the build image has no tar"
+    result = subprocess.run(["tar", *args], executable=tar, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            errors="replace")
+    return None if result.returncode == 0 else ("; ".join(result.stderr.split("\n")[:2]).strip("; ")
+                                                or f"tar exited with {result.returncode}")
+
+
 def _save_snapshot(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, str]) -> None:
-    """The finished venv, kept as the cache layer the next lock change starts from: its files are
-    hard links to the venv layer's (nothing changes them after this; the lifecycle archives each
-    layer's files in full), or copies where the layers directory cannot link."""
+    """The finished venv (before its launch env is written), archived as the cache layer the next
+    lock change starts from. A venv that cannot be archived is simply not kept."""
     drop_snapshot(ctx)
     if project.manager is Manager.UV_LOCKED:
         snapshot = snapshot_layer(ctx)
-        try:
-            shutil.copytree(venv.path, snapshot.path, symlinks=True, copy_function=os.link)
-        except (OSError, shutil.Error):
-            shutil.rmtree(snapshot.path, ignore_errors=True)
-            shutil.copytree(venv.path, snapshot.path, symlinks=True)
-        snapshot.write(metadata)
+        snapshot.path.mkdir(parents=True)
+        problem = _tar("--create", "--file", str(snapshot.path / ARCHIVE), "--directory", str(venv.path), ".")
+        if problem is None:
+            snapshot.write(metadata)
+        else:
+            drop_snapshot(ctx)
+            ctx.log.step(f"The venv is not kept for the next lock change: archiving it failed ({problem})")
+
+
+def _unpack_snapshot(ctx: Context, venv: Layer) -> str | None:
+    """The cached venv unpacked at the venv layer's path (modes and times as archived); None when
+    it was, else what went wrong (and nothing is left at that path)."""
+    venv.path.mkdir(parents=True)
+    problem = _tar("--extract", "--same-permissions", "--file", str(snapshot_layer(ctx).path / ARCHIVE),
+                   "--directory", str(venv.path))
+    if problem is not None:
+        shutil.rmtree(venv.path)
+    return problem
 
 
 def install(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, str], uv_bin: Path, python: Path,
@@ -168,14 +194,16 @@ def install(ctx: Context, project: Project, venv: Layer, metadata: Mapping[str, 
     reason = snapshot_reason(ctx, project, metadata)
     before: dict[str, bytes] | None = None
     if reason is None:
+        problem = _unpack_snapshot(ctx, venv)
+        reason = None if problem is None else f"the cached venv of an earlier build could not be unpacked ({problem})"
+    if reason is None:
         old_inputs = (snapshot_layer(ctx).old_metadata() or {}).get("inputs", "")
         ctx.log.step(f"Updating the venv of an earlier build (dependency files {old_inputs[:12]}): "
                      "uv installs and removes only what the lock changed")
-        snapshot_layer(ctx).path.rename(venv.path)
         before = distributions(venv.path)
     else:
         ctx.log.step(f"Creating the venv from nothing: {reason}")
-        drop_snapshot(ctx)
+    drop_snapshot(ctx)
     lock = ctx.app_dir / "uv.lock"
     had_lock = lock.exists()
     try:
