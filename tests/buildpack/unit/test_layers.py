@@ -328,8 +328,8 @@ def test_a_local_downloads_list_is_read_for_the_version_without_asking_uv(make_c
     ctx = make_context(APP)
     fake = FakeUv()
     ctx.runner = fake
-    mirror = uv_listing(tmp_path / "download-metadata.json", {"3.12.1": "a" * 64, "3.12.10": "b" * 64, "3.12.9": "c" * 64,
-                                                                "3.13.0": "d" * 64})
+    digests = {"3.12.1": "a" * 64, "3.12.10": "b" * 64, "3.12.9": "c" * 64, "3.13.0": "d" * 64}
+    mirror = uv_listing(tmp_path / "download-metadata.json", digests)
     assert layer_python.resolve(ctx, Path("/uv"), PythonRequest(3, 12, None, "test"), mirror) == "3.12.10"
     assert layer_python.resolve(ctx, Path("/uv"), PythonRequest(3, 13, None, "test"), mirror) == "3.13.0"
     assert layer_python.archive(ctx, "3.12.9", mirror) == "sha256:" + "c" * 64

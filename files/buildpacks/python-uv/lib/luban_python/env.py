@@ -23,6 +23,7 @@ FORBIDDEN = (
     "VIRTUAL_ENV",
 )
 
+
 @dataclass(frozen=True)
 class Target:
     """What the image is built for (CNB_TARGET_*), the key of every reusable layer."""

@@ -153,7 +153,7 @@ def _tar(*args: str) -> str | None:
     if tar is None:
         return "the build image has no tar"
     result = subprocess.run(["tar", *args], executable=tar, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            errors="replace")
+                            errors="replace", check=False)
     return None if result.returncode == 0 else ("; ".join(result.stderr.split("\n")[:2]).strip("; ")
                                                 or f"tar exited with {result.returncode}")
 
