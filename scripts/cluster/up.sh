@@ -138,6 +138,12 @@ start kube-scheduler -- "$(k8s_bin kube-scheduler)" \
   --bind-address=127.0.0.1 --leader-elect=false --profiling=false --v=1
 
 # --- the node: private containerd, CNI, kubelet, kube-proxy ---------------------------------
+# /run/netns becomes a shared mount point before the first pod, as `ip netns add` makes it: done
+# later (by any `ip netns add` on the host), that bind mount would hide every pod's network
+# namespace CNI had mounted there, and `make cluster-down` could no longer delete them.
+mkdir -p /run/netns
+mountpoint -q /run/netns || mount --bind /run/netns /run/netns
+mount --make-shared /run/netns
 ctrd=$CLUSTER_STATE/containerd
 mkdir -p "$ctrd/certs.d" "$CLUSTER_RUN/containerd"
 # hosts.toml per registry: the local one over plain http; public ones at a closed port.
